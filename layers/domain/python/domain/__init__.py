@@ -1,0 +1,1 @@
+"""Cancellation rules and refund math for Awaiting Shipment orders: standard library only."""

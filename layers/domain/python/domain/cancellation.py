@@ -1,0 +1,387 @@
+"""Cancellation rules and refund math.
+
+``plan_cancellation`` decides whether a request is allowed and what it refunds; preview
+shows that plan and ``cancel`` applies it, so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from domain.errors import (
+    FieldError,
+    ItemNotCancellable,
+    OrderNotCancellable,
+    PackageNotCancellable,
+    QuantityExceedsCancellable,
+    ReasonNotAllowedForItems,
+    RequestInvalid,
+    UnknownLine,
+    UnknownPackage,
+)
+from domain.model import (
+    NOT_YET_SHIPPED,
+    WHOLE_CANCEL_ORDER_STATUSES,
+    Components,
+    Line,
+    Order,
+    OrderStatus,
+    PackageStatus,
+    Refund,
+)
+from domain.money import round_half_up_fraction
+
+MAX_ITEMS = 100
+MAX_NOTE_LENGTH = 500
+
+
+class CancelScope(StrEnum):
+    ORDER = "ORDER"
+    PACKAGE = "PACKAGE"
+    ITEMS = "ITEMS"
+
+
+class CancelReason(StrEnum):
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    PRICING_ERROR = "PRICING_ERROR"
+    UNABLE_TO_DELIVER = "UNABLE_TO_DELIVER"
+    BUYER_REQUESTED = "BUYER_REQUESTED"
+
+    @property
+    def label(self) -> str:
+        return _REASON_LABELS[self]
+
+    @property
+    def item_level_allowed(self) -> bool:
+        return self is CancelReason.OUT_OF_STOCK
+
+
+_REASON_LABELS = {
+    CancelReason.OUT_OF_STOCK: "Out of stock",
+    CancelReason.PRICING_ERROR: "Pricing error",
+    CancelReason.UNABLE_TO_DELIVER: "Unable to deliver",
+    CancelReason.BUYER_REQUESTED: "Buyer requested",
+}
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "PENDING"
+    SENT = "SENT"
+    FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRequest:
+    line_id: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationRequest:
+    """A seller's request, checked for shape on construction (400 ``VALIDATION_ERROR``)."""
+
+    reason: CancelReason
+    scope: CancelScope
+    items: tuple[ItemRequest, ...] = ()
+    package_id: str | None = None
+    note: str | None = None
+
+    def __post_init__(self) -> None:
+        problems: list[FieldError] = []
+        if self.scope is CancelScope.ITEMS:
+            if not 1 <= len(self.items) <= MAX_ITEMS:
+                problems.append(FieldError("items", f"must have 1 to {MAX_ITEMS} entries"))
+            seen: set[str] = set()
+            for index, item in enumerate(self.items):
+                if item.quantity < 1:
+                    problems.append(FieldError(f"items[{index}].quantity", "must be at least 1"))
+                if item.line_id in seen:
+                    problems.append(
+                        FieldError(f"items[{index}].line_id", f"line {item.line_id} is repeated")
+                    )
+                seen.add(item.line_id)
+        elif self.items:
+            problems.append(FieldError("items", "only allowed with scope ITEMS"))
+        if self.scope is CancelScope.PACKAGE:
+            if not self.package_id:
+                problems.append(FieldError("package_id", "required with scope PACKAGE"))
+        elif self.package_id is not None:
+            problems.append(FieldError("package_id", "only allowed with scope PACKAGE"))
+        if self.note is not None and len(self.note) > MAX_NOTE_LENGTH:
+            problems.append(FieldError("note", f"at most {MAX_NOTE_LENGTH} characters"))
+        if problems:
+            raise RequestInvalid(
+                "; ".join(f"{p.field}: {p.message}" for p in problems), tuple(problems)
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ItemRefund:
+    line_id: str
+    sku_id: str
+    product_name: str
+    sku_name: str
+    quantity: int
+    refund: Refund
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationPlan:
+    """The outcome of a request before it is stored: what it cancels and refunds."""
+
+    request: CancellationRequest
+    order_version: int
+    items: tuple[ItemRefund, ...]
+    refund: Refund
+    resulting_order: Order
+
+    @property
+    def resulting_order_status(self) -> OrderStatus:
+        return self.resulting_order.status
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    cancellation_id: str
+    order_id: str
+    seller_id: str
+    scope: CancelScope
+    reason: CancelReason
+    package_id: str | None
+    note: str | None
+    items: tuple[ItemRefund, ...]
+    refund: Refund
+    created_at: datetime
+    created_by: str
+    order_version: int
+    resulting_order_status: OrderStatus
+    notification_status: NotificationStatus = NotificationStatus.PENDING
+    notification_sent_at: datetime | None = None
+
+
+def line_refund(line: Line, quantity: int) -> Components:
+    """What cancelling ``quantity`` of the line's not yet cancelled units refunds.
+
+    Per component: everything left when the last units go, otherwise
+    ``round_half_up(left * quantity / remaining)`` in minor units.
+    """
+    remaining = line.remaining_quantity
+    if not 1 <= quantity <= remaining:
+        raise ValueError(f"cannot refund {quantity} of {remaining} remaining units")
+    left = line.left_to_refund
+    if quantity == remaining:
+        return left
+    parts = (round_half_up_fraction(part * quantity, remaining) for part in left.as_tuple())
+    return Components(*parts)
+
+
+def plan_cancellation(order: Order, request: CancellationRequest) -> CancellationPlan:
+    """Check ``request`` against ``order`` and compute its refund and the resulting order.
+
+    Raises the domain error of API.md's precedence: 422 before 409, and within 409
+    order, then package, then item, then quantity.
+    """
+    units = _units_to_cancel(order, request)
+    return _plan(order, request, units)
+
+
+def cancel(
+    order: Order,
+    request: CancellationRequest,
+    *,
+    cancellation_id: str,
+    actor: str,
+    now: datetime,
+) -> tuple[Order, Cancellation]:
+    """Apply ``request``: the order after it and the record of the cancellation."""
+    plan = plan_cancellation(order, request)
+    resulting = replace(plan.resulting_order, updated_at=now)
+    record = Cancellation(
+        cancellation_id=cancellation_id,
+        order_id=order.order_id,
+        seller_id=order.seller_id,
+        scope=request.scope,
+        reason=request.reason,
+        package_id=request.package_id,
+        note=request.note,
+        items=plan.items,
+        refund=plan.refund,
+        created_at=now,
+        created_by=actor,
+        order_version=resulting.version,
+        resulting_order_status=resulting.status,
+    )
+    return resulting, record
+
+
+def _units_to_cancel(order: Order, request: CancellationRequest) -> list[tuple[Line, int]]:
+    if request.scope is CancelScope.ITEMS:
+        return _item_units(order, request)
+    if request.scope is CancelScope.PACKAGE:
+        return _package_units(order, request)
+    return _order_units(order)
+
+
+def _order_units(order: Order) -> list[tuple[Line, int]]:
+    status = order.status
+    if status not in WHOLE_CANCEL_ORDER_STATUSES:
+        raise OrderNotCancellable(
+            f"order {order.order_id} is {status}; whole orders can be cancelled only while "
+            "awaiting shipment or collection"
+        )
+    return [(line, line.remaining_quantity) for line in order.lines if line.remaining_quantity]
+
+
+def _package_units(order: Order, request: CancellationRequest) -> list[tuple[Line, int]]:
+    package_id = request.package_id or ""
+    package = order.package(package_id)
+    if package is None:
+        raise UnknownPackage(
+            f"order {order.order_id} has no package {package_id}",
+            (FieldError("package_id", "unknown package"),),
+        )
+    status = order.status
+    if status not in WHOLE_CANCEL_ORDER_STATUSES:
+        raise OrderNotCancellable(
+            f"order {order.order_id} is {status}; packages can be cancelled only while the "
+            "order is awaiting shipment or collection"
+        )
+    if package.status not in NOT_YET_SHIPPED:
+        raise PackageNotCancellable(
+            f"package {package_id} is {package.status}",
+            (FieldError("package_id", f"package is {package.status}"),),
+        )
+    return [
+        (line, line.remaining_quantity)
+        for line in order.lines_of(package_id)
+        if line.remaining_quantity
+    ]
+
+
+def _item_units(order: Order, request: CancellationRequest) -> list[tuple[Line, int]]:
+    if not request.reason.item_level_allowed:
+        raise ReasonNotAllowedForItems(
+            f"reason {request.reason} does not allow cancelling single items",
+            (FieldError("reason", "use a reason that allows item-level cancellation"),),
+        )
+    unknown = [
+        FieldError(f"items[{index}].line_id", f"unknown line {item.line_id}")
+        for index, item in enumerate(request.items)
+        if order.line(item.line_id) is None
+    ]
+    if unknown:
+        raise UnknownLine(
+            "order "
+            + order.order_id
+            + " has no line "
+            + ", ".join(r.line_id for r in request.items if order.line(r.line_id) is None),
+            tuple(unknown),
+        )
+    status = order.status
+    if status is not OrderStatus.AWAITING_SHIPMENT:
+        raise OrderNotCancellable(
+            f"order {order.order_id} is {status}; items can be cancelled only while the order "
+            "is awaiting shipment"
+        )
+    lines = [
+        (index, item, _known_line(order, item.line_id)) for index, item in enumerate(request.items)
+    ]
+    not_cancellable = [
+        FieldError(f"items[{index}].line_id", _item_problem(order, line))
+        for index, _item, line in lines
+        if line.remaining_quantity == 0
+        or order.package_of(line).status is not PackageStatus.AWAITING_SHIPMENT
+    ]
+    if not_cancellable:
+        raise ItemNotCancellable(
+            "; ".join(p.message for p in not_cancellable), tuple(not_cancellable)
+        )
+    exceeding = [
+        (index, item, line)
+        for index, item, line in lines
+        if item.quantity > line.remaining_quantity
+    ]
+    if exceeding:
+        raise QuantityExceedsCancellable(
+            "; ".join(
+                f"line {line.line_id}: {item.quantity} requested, "
+                f"{line.remaining_quantity} cancellable"
+                for _index, item, line in exceeding
+            ),
+            tuple(
+                FieldError(
+                    f"items[{index}].quantity", f"at most {line.remaining_quantity} cancellable"
+                )
+                for index, _item, line in exceeding
+            ),
+        )
+    return [(line, item.quantity) for _index, item, line in lines]
+
+
+def _known_line(order: Order, line_id: str) -> Line:
+    line = order.line(line_id)
+    if line is None:  # pragma: no cover - unknown lines were rejected above
+        raise UnknownLine(f"order {order.order_id} has no line {line_id}")
+    return line
+
+
+def _item_problem(order: Order, line: Line) -> str:
+    if line.remaining_quantity == 0:
+        return f"line {line.line_id} is fully cancelled"
+    package = order.package_of(line)
+    return f"line {line.line_id} is in package {package.package_id}, which is {package.status}"
+
+
+def _plan(
+    order: Order, request: CancellationRequest, units: list[tuple[Line, int]]
+) -> CancellationPlan:
+    items: list[ItemRefund] = []
+    updated: dict[str, Line] = {}
+    for line, quantity in units:
+        components = line_refund(line, quantity)
+        items.append(
+            ItemRefund(
+                line_id=line.line_id,
+                sku_id=line.sku_id,
+                product_name=line.product_name,
+                sku_name=line.sku_name,
+                quantity=quantity,
+                refund=Refund(order.currency, components),
+            )
+        )
+        updated[line.line_id] = replace(
+            line,
+            cancelled_quantity=line.cancelled_quantity + quantity,
+            refunded=line.refunded + components,
+        )
+    lines = tuple(updated.get(line.line_id, line) for line in order.lines)
+    nothing_left = all(line.remaining_quantity == 0 for line in lines)
+    shipping_refund = order.shipping_fee if nothing_left and not order.shipping_refunded else 0
+    packages = tuple(
+        replace(package, status=PackageStatus.CANCELLED)
+        if package.status is not PackageStatus.CANCELLED
+        and all(
+            line.remaining_quantity == 0 for line in lines if line.package_id == package.package_id
+        )
+        else package
+        for package in order.packages
+    )
+    resulting = replace(
+        order,
+        lines=lines,
+        packages=packages,
+        shipping_refunded=order.shipping_refunded or nothing_left,
+        version=order.version + 1,
+    )
+    refund = Refund(
+        order.currency, Components.sum(item.refund.components for item in items), shipping_refund
+    )
+    return CancellationPlan(
+        request=request,
+        order_version=order.version,
+        items=tuple(items),
+        refund=refund,
+        resulting_order=resulting,
+    )
