@@ -27,6 +27,22 @@ class DomainError(Exception):
         self.errors = errors
 
 
+# 401 / 403 / 413: raised by the API adapter, listed here so every code lives in one place
+class Unauthorized(DomainError):
+    code = "UNAUTHORIZED"
+    title = "Authentication required"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+    title = "Not allowed"
+
+
+class PayloadTooLarge(DomainError):
+    code = "PAYLOAD_TOO_LARGE"
+    title = "The request body is too large"
+
+
 # 400
 class RequestInvalid(DomainError):
     code = "VALIDATION_ERROR"

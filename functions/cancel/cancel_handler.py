@@ -1,0 +1,201 @@
+"""Write routes of the seller API: preview and submit cancellations, ship, ingest orders."""
+
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from adapters import http_api
+from adapters.dynamodb_repository import DynamoDBOrderRepository
+from adapters.schemas import (
+    CancellationRequestIn,
+    OrderIn,
+    cancellation_json,
+    order_json,
+    preview_json,
+)
+from domain import services
+from domain.cancellation import Cancellation
+from domain.errors import DomainError, FieldError, Forbidden, RequestInvalid
+from domain.intake import new_order
+from domain.money import format_amount
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    seller_id_claim: str
+    idempotency_ttl: timedelta
+
+    @classmethod
+    def from_environment(cls) -> "Settings":
+        return cls(
+            table_name=os.environ["TABLE_NAME"],
+            seller_id_claim=os.environ.get("SELLER_ID_CLAIM", "seller_id"),
+            idempotency_ttl=timedelta(hours=int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "168"))),
+        )
+
+
+settings = Settings.from_environment()
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+dynamodb = boto3.client(
+    "dynamodb",
+    config=Config(
+        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
+    ),
+)
+repository = DynamoDBOrderRepository(dynamodb, settings.table_name)
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+def _count_conflict(error: DomainError) -> None:
+    if http_api.STATUS_BY_CODE.get(error.code) in (409, 412):
+        metrics.add_metric(name="Conflicts", unit=MetricUnit.Count, value=1)
+
+
+http_api.install_error_handlers(app, logger, on_rejected=_count_conflict)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _seller() -> str:
+    return http_api.seller_id(app, settings.seller_id_claim)
+
+
+@app.post(
+    "/orders/<order_id>/cancellations/preview",
+    summary="The refund and resulting status a cancellation would have; changes nothing",
+)
+@tracer.capture_method
+def preview_cancellation(
+    order_id: str, request: Annotated[CancellationRequestIn, Body()]
+) -> Response[str]:
+    plan = services.preview_cancellation(repository, _seller(), order_id, request.to_domain())
+    return http_api.json_response(200, preview_json(plan))
+
+
+@app.post("/orders/<order_id>/cancellations", summary="Cancel an order, a package or some units")
+@tracer.capture_method
+def create_cancellation(
+    order_id: str, request: Annotated[CancellationRequestIn, Body()]
+) -> Response[str]:
+    seller_id = _seller()
+    key = http_api.idempotency_key(app)
+    expected_version = http_api.if_match_version(app)
+    domain_request = request.to_domain()
+    result = services.submit_cancellation(
+        repository,
+        seller_id=seller_id,
+        order_id=order_id,
+        request=domain_request,
+        idempotency_key=key,
+        fingerprint=http_api.fingerprint(order_id, request.model_dump(mode="json")),
+        expected_version=expected_version,
+        actor=http_api.actor(app),
+        clock=_now,
+        new_id=lambda: str(uuid.uuid4()),
+        idempotency_ttl=settings.idempotency_ttl,
+    )
+    headers = {"ETag": http_api.etag(result.cancellation.order_version)}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    else:
+        _record_cancellation(result.cancellation)
+    return http_api.json_response(201, cancellation_json(result.cancellation), headers)
+
+
+@app.post(
+    "/orders/<order_id>/packages/<package_id>/ship",
+    summary="Arrange shipment: the package goes to Awaiting Collection",
+)
+@tracer.capture_method
+def ship_package(order_id: str, package_id: str) -> Response[str]:
+    order = services.ship(
+        repository, seller_id=_seller(), order_id=order_id, package_id=package_id, clock=_now
+    )
+    return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
+
+
+@app.put("/orders/<order_id>", summary="Ingest an order from the order system")
+@tracer.capture_method
+def put_order(order_id: str, body: Annotated[OrderIn, Body()]) -> Response[str]:
+    seller_id = _seller()
+    if body.seller_id != seller_id:
+        raise Forbidden(
+            "orders can only be ingested for the token's own seller",
+            (FieldError("seller_id", "must be the seller of the token"),),
+        )
+    if body.order_id != order_id:
+        raise RequestInvalid(
+            "the body's order_id differs from the path's",
+            (FieldError("order_id", f"must be {order_id}"),),
+        )
+    order = new_order(
+        order_id=body.order_id,
+        seller_id=body.seller_id,
+        currency=body.currency,
+        created_at=body.created_at,
+        buyer=body.buyer.to_domain(),
+        shipping_fee=body.shipping_fee,
+        packages=body.package_drafts(),
+        lines=[line.to_draft() for line in body.lines],
+        now=_now(),
+    )
+    result = services.ingest_order(
+        repository, order, http_api.fingerprint(body.model_dump(mode="json"))
+    )
+    status = 201 if result.created else 200
+    return http_api.json_response(
+        status, order_json(result.order), {"ETag": http_api.etag(result.order.version)}
+    )
+
+
+def _record_cancellation(cancellation: Cancellation) -> None:
+    with single_metric(
+        name="Cancellations",
+        unit=MetricUnit.Count,
+        value=1,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        metric.add_dimension(name="scope", value=cancellation.scope.value)
+        metric.add_dimension(name="reason", value=cancellation.reason.value)
+    with single_metric(
+        name="RefundedMinorUnits",
+        unit=MetricUnit.Count,
+        value=cancellation.refund.total,
+        default_dimensions=metrics.default_dimensions,
+    ) as metric:
+        metric.add_dimension(name="currency", value=cancellation.refund.currency)
+    logger.info(
+        "cancellation created",
+        extra={
+            "order_id": cancellation.order_id,
+            "cancellation_id": cancellation.cancellation_id,
+            "scope": cancellation.scope.value,
+            "reason": cancellation.reason.value,
+            "refund_total": format_amount(cancellation.refund.total, cancellation.refund.currency),
+            "currency": cancellation.refund.currency,
+        },
+    )
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http_api.resolve(app, event, context)

@@ -1,0 +1,116 @@
+"""GET routes of the seller API: the To Ship list, an order, its cancellations, the reasons."""
+
+import os
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from adapters import http_api
+from adapters.dynamodb_repository import DynamoDBOrderRepository
+from adapters.page_tokens import PageTokens
+from adapters.schemas import cancellation_json, order_json, reasons_json
+from domain import services
+from domain.errors import FieldError, RequestInvalid
+from domain.model import OrderStatus
+
+MAX_PRODUCT_FILTERS = 20
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    page_token_secret: str
+    seller_id_claim: str
+
+    @classmethod
+    def from_environment(cls) -> "Settings":
+        return cls(
+            table_name=os.environ["TABLE_NAME"],
+            page_token_secret=os.environ["PAGE_TOKEN_SECRET"],
+            seller_id_claim=os.environ.get("SELLER_ID_CLAIM", "seller_id"),
+        )
+
+
+settings = Settings.from_environment()
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+dynamodb = boto3.client(
+    "dynamodb",
+    config=Config(
+        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
+    ),
+)
+repository = DynamoDBOrderRepository(dynamodb, settings.table_name)
+page_tokens = PageTokens(settings.page_token_secret)
+
+app = APIGatewayHttpResolver(enable_validation=True)
+http_api.install_error_handlers(app, logger)
+
+
+def _seller() -> str:
+    return http_api.seller_id(app, settings.seller_id_claim)
+
+
+@app.get("/orders", summary="List the seller's orders, newest first")
+@tracer.capture_method
+def list_orders(
+    status: Annotated[OrderStatus, Query()] = OrderStatus.AWAITING_SHIPMENT,
+    product_id: Annotated[list[str] | None, Query()] = None,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page_token: Annotated[str | None, Query()] = None,
+) -> Response[str]:
+    seller_id = _seller()
+    product_ids = sorted(set(product_id or []))
+    if len(product_ids) > MAX_PRODUCT_FILTERS:
+        raise RequestInvalid(
+            f"at most {MAX_PRODUCT_FILTERS} product ids can be given",
+            (FieldError("product_id", f"at most {MAX_PRODUCT_FILTERS} values"),),
+        )
+    position = (
+        page_tokens.position(page_token, seller_id, status, product_ids) if page_token else None
+    )
+    page = services.list_orders(repository, seller_id, status, product_ids, page_size, position)
+    next_token = (
+        page_tokens.issue(seller_id, status, product_ids, page.next_position)
+        if page.next_position
+        else None
+    )
+    return http_api.json_response(
+        200,
+        {"orders": [order_json(order) for order in page.orders], "next_page_token": next_token},
+    )
+
+
+@app.get("/orders/<order_id>", summary="One order, with what can still be cancelled")
+@tracer.capture_method
+def get_order(order_id: str) -> Response[str]:
+    order = services.get_order(repository, _seller(), order_id)
+    return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
+
+
+@app.get("/orders/<order_id>/cancellations", summary="The order's cancellations, oldest first")
+@tracer.capture_method
+def list_cancellations(order_id: str) -> Response[str]:
+    found = services.list_cancellations(repository, _seller(), order_id)
+    return http_api.json_response(200, {"cancellations": [cancellation_json(c) for c in found]})
+
+
+@app.get("/cancel-reasons", summary="Reasons a seller can give, and which allow item level")
+def list_cancel_reasons() -> Response[str]:
+    _seller()
+    return http_api.json_response(200, reasons_json())
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return http_api.resolve(app, event, context)

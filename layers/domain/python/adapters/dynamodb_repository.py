@@ -1,0 +1,485 @@
+"""The one module that talks to DynamoDB: keys, item shapes, conditions and error translation.
+
+Table layout (one table; every key starts with the seller id, so a seller can only ever
+address its own items):
+
+| item            | pk                              | sk                         |
+|-----------------|---------------------------------|----------------------------|
+| order           | SELLER#<s>#ORDER#<o>            | ORDER                      |
+| product entry   | SELLER#<s>#ORDER#<o>            | PRODUCT#<product_id>       |
+| cancellation    | SELLER#<s>#ORDER#<o>            | CANCELLATION#<time>#<id>   |
+| idempotency key | SELLER#<s>#IDEMPOTENCY#<key>    | IDEMPOTENCY                |
+
+Index ``by_status`` (status_pk = SELLER#<s>#STATUS#<status>, created_sk = <time>#<o>)
+holds whole orders; index ``by_product`` (product_pk = SELLER#<s>#STATUS#<status>#PRODUCT#<p>,
+same sort key) holds one key-only entry per product of an order, rewritten in the same
+transaction whenever the order's status changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from adapters.records import (
+    cancellation_from_dict,
+    cancellation_to_dict,
+    order_from_dict,
+    order_to_dict,
+    sortable_time,
+)
+from domain.cancellation import Cancellation
+from domain.model import Order, OrderStatus
+from domain.ports import (
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    OrderAlreadyStored,
+    OrderPage,
+    StorageUnavailable,
+    VersionConflict,
+)
+
+ORDER_SK = "ORDER"
+IDEMPOTENCY_SK = "IDEMPOTENCY"
+PRODUCT_PREFIX = "PRODUCT#"
+CANCELLATION_PREFIX = "CANCELLATION#"
+BY_STATUS = "by_status"
+BY_PRODUCT = "by_product"
+
+# Errors after which the caller may retry later; nothing was written.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "LimitExceededException",
+        "TransactionInProgressException",
+    }
+)
+_MAX_UNPROCESSED_ROUNDS = 5
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def order_pk(seller_id: str, order_id: str) -> str:
+    return f"SELLER#{seller_id}#ORDER#{order_id}"
+
+
+def status_pk(seller_id: str, status: OrderStatus) -> str:
+    return f"SELLER#{seller_id}#STATUS#{status.value}"
+
+
+def product_pk(seller_id: str, status: OrderStatus, product_id: str) -> str:
+    return f"SELLER#{seller_id}#STATUS#{status.value}#PRODUCT#{product_id}"
+
+
+def idempotency_pk(seller_id: str, key: str) -> str:
+    return f"SELLER#{seller_id}#IDEMPOTENCY#{key}"
+
+
+def created_sk(order: Order) -> str:
+    return f"{sortable_time(order.created_at)}#{order.order_id}"
+
+
+def cancellation_sk(cancellation: Cancellation) -> str:
+    return (
+        f"{CANCELLATION_PREFIX}{sortable_time(cancellation.created_at)}"
+        f"#{cancellation.cancellation_id}"
+    )
+
+
+def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def from_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _deserializer.deserialize(v) for k, v in attributes.items()}
+
+
+class DynamoDBOrderRepository:
+    """``domain.ports.OrderRepository`` on one DynamoDB table."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # -- reads ------------------------------------------------------------------------
+    def get(self, seller_id: str, order_id: str) -> Order | None:
+        with _translated_errors():
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=to_attributes({"pk": order_pk(seller_id, order_id), "sk": ORDER_SK}),
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        return order_from_dict(from_attributes(item)) if item else None
+
+    def get_for_submit(
+        self, seller_id: str, order_id: str, idempotency_key: str, now: datetime
+    ) -> tuple[Order | None, IdempotencyRecord | None]:
+        keys = [
+            {"pk": order_pk(seller_id, order_id), "sk": ORDER_SK},
+            {"pk": idempotency_pk(seller_id, idempotency_key), "sk": IDEMPOTENCY_SK},
+        ]
+        items = self._batch_get(keys, consistent=True)
+        order: Order | None = None
+        record: IdempotencyRecord | None = None
+        for item in items:
+            if item["sk"] == ORDER_SK:
+                order = order_from_dict(item)
+            else:
+                record = _idempotency_from_item(item, now)
+        return order, record
+
+    def cancellations(self, seller_id: str, order_id: str) -> list[Cancellation]:
+        found: list[Cancellation] = []
+        for item in self._query_all(
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
+            ExpressionAttributeValues=to_attributes(
+                {":pk": order_pk(seller_id, order_id), ":prefix": CANCELLATION_PREFIX}
+            ),
+            ConsistentRead=True,
+        ):
+            found.append(cancellation_from_dict(item))
+        return found
+
+    def list_orders(
+        self,
+        seller_id: str,
+        status: OrderStatus,
+        product_ids: Sequence[str],
+        page_size: int,
+        after_position: str | None,
+    ) -> OrderPage:
+        if not product_ids:
+            return self._list_by_status(seller_id, status, page_size, after_position)
+        return self._list_by_products(seller_id, status, product_ids, page_size, after_position)
+
+    def _list_by_status(
+        self, seller_id: str, status: OrderStatus, page_size: int, after_position: str | None
+    ) -> OrderPage:
+        response = self._query_page(
+            status_pk(seller_id, status), BY_STATUS, page_size, after_position
+        )
+        items = [from_attributes(i) for i in response.get("Items", [])]
+        orders = tuple(order_from_dict(item) for item in items)
+        more = "LastEvaluatedKey" in response and bool(items)
+        return OrderPage(orders, items[-1]["created_sk"] if more else None)
+
+    def _list_by_products(
+        self,
+        seller_id: str,
+        status: OrderStatus,
+        product_ids: Sequence[str],
+        page_size: int,
+        after_position: str | None,
+    ) -> OrderPage:
+        positions: set[str] = set()
+        more = False
+        for product_id in dict.fromkeys(product_ids):
+            response = self._query_page(
+                product_pk(seller_id, status, product_id), BY_PRODUCT, page_size, after_position
+            )
+            more = more or "LastEvaluatedKey" in response
+            positions.update(from_attributes(i)["created_sk"] for i in response.get("Items", []))
+        newest_first = sorted(positions, reverse=True)
+        page = newest_first[:page_size]
+        more = more or len(newest_first) > page_size
+        order_ids = [position.split("#", 1)[1] for position in page]
+        fetched = {
+            item["order_id"]: order_from_dict(item)
+            for item in self._batch_get(
+                [{"pk": order_pk(seller_id, o), "sk": ORDER_SK} for o in order_ids],
+                consistent=False,
+            )
+        }
+        # The product index is eventually consistent: skip an order that moved on since.
+        orders = tuple(
+            fetched[o] for o in order_ids if o in fetched and fetched[o].status is status
+        )
+        return OrderPage(orders, page[-1] if more and page else None)
+
+    # -- writes -----------------------------------------------------------------------
+    def save_cancellation(
+        self,
+        before: Order,
+        after: Order,
+        cancellation: Cancellation,
+        idempotency: IdempotencyRecord,
+        now: datetime,
+    ) -> None:
+        idempotency_key_pk = idempotency_pk(idempotency.seller_id, idempotency.key)
+        idempotency_item = {
+            "pk": idempotency_key_pk,
+            "sk": IDEMPOTENCY_SK,
+            "type": "IDEMPOTENCY",
+            "key": idempotency.key,
+            "fingerprint": idempotency.fingerprint,
+            "cancellation": cancellation_to_dict(idempotency.cancellation),
+            "expires_at": int(idempotency.expires_at.timestamp()),
+        }
+        actions: list[dict[str, Any]] = [
+            {"Update": self._update_order_if_version(before, after)},
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_attributes(_cancellation_item(cancellation)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_attributes(idempotency_item),
+                    "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                    "ExpressionAttributeValues": to_attributes({":now": int(now.timestamp())}),
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+        ]
+        if before.status is not after.status:
+            actions.extend(self._put_product_entries(after))
+        token = _request_token(idempotency.seller_id, idempotency.key, before.version)
+        try:
+            reasons = self._transact(actions, token)
+        except ClientError as error:
+            # The same key and order version in flight with other content: a concurrent
+            # submit with this key won, or is about to.
+            if _code(error) != "IdempotentParameterMismatchException":
+                raise
+            reasons = [{}, {}, {"Code": "ConditionalCheckFailed"}]
+        if reasons is None:
+            return
+        idempotency_reason = reasons[2]
+        if idempotency_reason.get("Code") == "ConditionalCheckFailed":
+            item = idempotency_reason.get("Item")
+            stored = (
+                from_attributes(item)
+                if item
+                else self._get_item(idempotency_key_pk, IDEMPOTENCY_SK)
+            )
+            record = _idempotency_from_item(stored, now) if stored else None
+            if record is not None:
+                raise IdempotencyKeyTaken(record)
+        raise VersionConflict(before.order_id)
+
+    def save_order_change(self, before: Order, after: Order) -> None:
+        update = self._update_order_if_version(before, after)
+        if before.status is after.status:
+            try:
+                with _translated_errors():
+                    self._client.update_item(**update)
+            except ClientError as error:
+                if _code(error) == "ConditionalCheckFailedException":
+                    raise VersionConflict(before.order_id) from None
+                raise
+            return
+        actions = [{"Update": update}, *self._put_product_entries(after)]
+        if self._transact(actions, None) is not None:
+            raise VersionConflict(before.order_id)
+
+    def add(self, order: Order, fingerprint: str) -> None:
+        item = _order_item(order, fingerprint)
+        order_key_pk = order_pk(order.seller_id, order.order_id)
+        actions = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_attributes(item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            *self._put_product_entries(order),
+        ]
+        reasons = self._transact(actions, None)
+        if reasons is None:
+            return
+        existing = reasons[0].get("Item")
+        stored = from_attributes(existing) if existing else self._get_item(order_key_pk, ORDER_SK)
+        if stored is None:  # deleted in between: report it as taken all the same
+            raise OrderAlreadyStored(order, "")
+        raise OrderAlreadyStored(order_from_dict(stored), str(stored.get("fingerprint", "")))
+
+    # -- helpers ----------------------------------------------------------------------
+    def _update_order_if_version(self, before: Order, after: Order) -> dict[str, Any]:
+        """Rewrite every attribute of the order but its ingestion fingerprint."""
+        attributes = {
+            "status_pk": status_pk(after.seller_id, after.status),
+            "created_sk": created_sk(after),
+            **order_to_dict(after),
+        }
+        names = {f"#a{i}": name for i, name in enumerate(attributes)}
+        values = {f":a{i}": value for i, value in enumerate(attributes.values())}
+        values[":expected"] = before.version
+        return {
+            "TableName": self._table,
+            "Key": to_attributes({"pk": order_pk(after.seller_id, after.order_id), "sk": ORDER_SK}),
+            "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(names))),
+            "ConditionExpression": "#version = :expected",
+            "ExpressionAttributeNames": {**names, "#version": "version"},
+            "ExpressionAttributeValues": to_attributes(values),
+        }
+
+    def _put_product_entries(self, order: Order) -> list[dict[str, Any]]:
+        return [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_attributes(
+                        {
+                            "pk": order_pk(order.seller_id, order.order_id),
+                            "sk": f"{PRODUCT_PREFIX}{product_id}",
+                            "type": "ORDER_PRODUCT",
+                            "product_pk": product_pk(order.seller_id, order.status, product_id),
+                            "created_sk": created_sk(order),
+                        }
+                    ),
+                }
+            }
+            for product_id in sorted(order.product_ids)
+        ]
+
+    def _transact(
+        self, actions: list[dict[str, Any]], token: str | None
+    ) -> list[dict[str, Any]] | None:
+        """Run the transaction; the cancellation reasons when a condition failed, else None."""
+        kwargs: dict[str, Any] = {"TransactItems": actions}
+        if token is not None:
+            kwargs["ClientRequestToken"] = token
+        try:
+            with _translated_errors():
+                self._client.transact_write_items(**kwargs)
+        except ClientError as error:
+            if _code(error) != "TransactionCanceledException":
+                raise
+            reasons: list[dict[str, Any]] = error.response.get("CancellationReasons") or []
+            codes = {r.get("Code") for r in reasons}
+            if "ConditionalCheckFailed" in codes or "TransactionConflict" in codes:
+                return reasons + [{}] * (len(actions) - len(reasons))
+            raise StorageUnavailable(f"transaction cancelled: {sorted(map(str, codes))}") from None
+        return None
+
+    def _get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
+        with _translated_errors():
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=to_attributes({"pk": pk, "sk": sk}),
+                ConsistentRead=True,
+            )
+        item = response.get("Item")
+        return from_attributes(item) if item else None
+
+    def _batch_get(self, keys: list[dict[str, str]], consistent: bool) -> list[dict[str, Any]]:
+        if not keys:
+            return []
+        request: dict[str, Any] = {
+            self._table: {"Keys": [to_attributes(k) for k in keys], "ConsistentRead": consistent}
+        }
+        found: list[dict[str, Any]] = []
+        for _round in range(_MAX_UNPROCESSED_ROUNDS):
+            with _translated_errors():
+                response = self._client.batch_get_item(RequestItems=request)
+            found.extend(from_attributes(i) for i in response["Responses"].get(self._table, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+        raise StorageUnavailable("batch read kept returning unprocessed keys")
+
+    def _query_page(
+        self, partition: str, index: str, page_size: int, after_position: str | None
+    ) -> dict[str, Any]:
+        key_name = "status_pk" if index == BY_STATUS else "product_pk"
+        condition = f"{key_name} = :pk"
+        values: dict[str, Any] = {":pk": partition}
+        if after_position is not None:
+            condition += " AND created_sk < :after"
+            values[":after"] = after_position
+        with _translated_errors():
+            response: dict[str, Any] = self._client.query(
+                TableName=self._table,
+                IndexName=index,
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=to_attributes(values),
+                ScanIndexForward=False,
+                Limit=page_size,
+            )
+        return response
+
+    def _query_all(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        start: dict[str, Any] | None = None
+        while True:
+            if start is not None:
+                kwargs["ExclusiveStartKey"] = start
+            with _translated_errors():
+                response = self._client.query(TableName=self._table, **kwargs)
+            yield from (from_attributes(i) for i in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return
+
+
+def _order_item(order: Order, fingerprint: str | None) -> dict[str, Any]:
+    return {
+        "pk": order_pk(order.seller_id, order.order_id),
+        "sk": ORDER_SK,
+        "type": "ORDER",
+        "status_pk": status_pk(order.seller_id, order.status),
+        "created_sk": created_sk(order),
+        "fingerprint": fingerprint,
+        **order_to_dict(order),
+    }
+
+
+def _cancellation_item(cancellation: Cancellation) -> dict[str, Any]:
+    return {
+        "pk": order_pk(cancellation.seller_id, cancellation.order_id),
+        "sk": cancellation_sk(cancellation),
+        "type": "CANCELLATION",
+        **cancellation_to_dict(cancellation),
+    }
+
+
+def _idempotency_from_item(item: Mapping[str, Any], now: datetime) -> IdempotencyRecord | None:
+    expires_at = datetime.fromtimestamp(int(item["expires_at"]), tz=now.tzinfo)
+    if expires_at <= now:
+        return None
+    cancellation = cancellation_from_dict(item["cancellation"])
+    return IdempotencyRecord(
+        seller_id=cancellation.seller_id,
+        key=str(item["key"]),
+        fingerprint=str(item["fingerprint"]),
+        cancellation=cancellation,
+        expires_at=expires_at,
+    )
+
+
+def _request_token(seller_id: str, key: str, version: int) -> str:
+    """The same submit retried by the SDK after a timeout is applied at most once."""
+    digest = hashlib.sha256(f"{seller_id}\n{key}\n{version}".encode()).hexdigest()
+    return digest[:36]
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    try:
+        yield
+    except ClientError as error:
+        if _code(error) in _UNAVAILABLE_CODES:
+            raise StorageUnavailable(_code(error)) from error
+        raise
+    except BotoCoreError as error:
+        raise StorageUnavailable(type(error).__name__) from error

@@ -1,0 +1,245 @@
+"""What both API functions share: problem responses, the one map from error codes to HTTP
+statuses, identity from the JWT claims, and the checks that come before routing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
+
+from domain.errors import (
+    DomainError,
+    FieldError,
+    Forbidden,
+    IdempotencyKeyRequired,
+    PayloadTooLarge,
+    RequestInvalid,
+)
+from domain.ports import StorageUnavailable
+
+MAX_BODY_BYTES = 64 * 1024
+RETRY_AFTER_SECONDS = 1
+PROBLEM_JSON = "application/problem+json"
+JSON = "application/json"
+
+STATUS_BY_CODE: Mapping[str, int] = {
+    "VALIDATION_ERROR": 400,
+    "IDEMPOTENCY_KEY_REQUIRED": 400,
+    "INVALID_PAGE_TOKEN": 400,
+    "UNAUTHORIZED": 401,
+    "FORBIDDEN": 403,
+    "ORDER_NOT_FOUND": 404,
+    "NOT_FOUND": 404,
+    "ORDER_NOT_CANCELLABLE": 409,
+    "PACKAGE_NOT_CANCELLABLE": 409,
+    "ITEM_NOT_CANCELLABLE": 409,
+    "QUANTITY_EXCEEDS_CANCELLABLE": 409,
+    "PACKAGE_NOT_SHIPPABLE": 409,
+    "IDEMPOTENCY_KEY_REUSED": 409,
+    "ORDER_EXISTS": 409,
+    "ORDER_VERSION_MISMATCH": 412,
+    "PAYLOAD_TOO_LARGE": 413,
+    "REASON_NOT_ALLOWED_FOR_ITEMS": 422,
+    "UNKNOWN_LINE": 422,
+    "UNKNOWN_PACKAGE": 422,
+    "SERVICE_UNAVAILABLE": 503,
+    "INTERNAL_ERROR": 500,
+}
+
+_IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,128}$")
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+
+
+def json_response(
+    status: int, body: Any, headers: Mapping[str, str] | None = None
+) -> Response[str]:
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        headers=dict(headers or {}),
+    )
+
+
+def problem(
+    code: str,
+    title: str,
+    detail: str,
+    errors: Sequence[FieldError] = (),
+    headers: Mapping[str, str] | None = None,
+) -> Response[str]:
+    return Response(
+        status_code=STATUS_BY_CODE[code],
+        content_type=PROBLEM_JSON,
+        body=_problem_body(code, title, detail, errors),
+        headers=dict(headers or {}),
+    )
+
+
+def _problem_body(code: str, title: str, detail: str, errors: Sequence[FieldError]) -> str:
+    body = {
+        "type": "about:blank",
+        "title": title,
+        "status": STATUS_BY_CODE[code],
+        "code": code,
+        "detail": detail,
+        "errors": [{"field": e.field, "message": e.message} for e in errors],
+    }
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def domain_problem(error: DomainError) -> Response[str]:
+    return problem(error.code, error.title, error.detail, error.errors)
+
+
+def install_error_handlers(
+    app: APIGatewayHttpResolver,
+    logger: Logger,
+    on_rejected: Callable[[DomainError], None] | None = None,
+) -> None:
+    """Map every failure to a problem response, in one place for both functions."""
+
+    @app.exception_handler(DomainError)
+    def _domain(error: DomainError) -> Response[str]:
+        logger.info("request rejected", extra={"code": error.code, "detail": error.detail})
+        if on_rejected is not None:
+            on_rejected(error)
+        return domain_problem(error)
+
+    @app.exception_handler(ValidationException)
+    def _validation(error: ValidationException) -> Response[str]:
+        errors = tuple(_field_error(e) for e in error.errors())
+        detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid request"
+        return domain_problem(RequestInvalid(detail, errors))
+
+    @app.exception_handler(StorageUnavailable)
+    def _unavailable(error: StorageUnavailable) -> Response[str]:
+        logger.warning("storage unavailable", extra={"cause": str(error)})
+        return problem(
+            "SERVICE_UNAVAILABLE",
+            "Temporarily unavailable",
+            "the order store is busy; retry shortly",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[str]:
+        logger.exception("unexpected error")
+        return problem("INTERNAL_ERROR", "Internal error", "an unexpected error occurred")
+
+    @app.not_found
+    def _no_route(_error: Exception) -> Response[str]:
+        return problem("NOT_FOUND", "Not found", "no such route")
+
+
+def _field_error(error: Mapping[str, Any]) -> FieldError:
+    location = [part for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    if error.get("type") == "json_invalid":
+        return FieldError("body", "is not valid JSON")
+    if error.get("type") == "unsupported_content_type":
+        return FieldError("body", "must be application/json")
+    field = ""
+    for part in location:
+        if isinstance(part, int):
+            field += f"[{part}]"
+        else:
+            field += f".{part}" if field else str(part)
+    message = str(error.get("msg", "is not valid"))
+    if error.get("type") == "extra_forbidden":
+        message = "is not a known field"
+    return FieldError(field or "body", message)
+
+
+def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Checks that come before routing, then the route: 413 before any body is parsed."""
+    body = event.get("body") or ""
+    size = len(body.encode()) if isinstance(body, str) else 0
+    if event.get("isBase64Encoded") and isinstance(body, str):
+        try:
+            size = len(base64.b64decode(body, validate=False))
+        except (binascii.Error, ValueError):
+            size = len(body)
+    if size > MAX_BODY_BYTES:
+        error = PayloadTooLarge(f"the body is {size} bytes; at most {MAX_BODY_BYTES} are accepted")
+        return {
+            "statusCode": STATUS_BY_CODE[error.code],
+            "headers": {"Content-Type": PROBLEM_JSON},
+            "body": _problem_body(error.code, error.title, error.detail, error.errors),
+            "isBase64Encoded": False,
+        }
+    result: dict[str, Any] = app.resolve(event, context)
+    return result
+
+
+def claims(app: APIGatewayHttpResolver) -> Mapping[str, Any]:
+    authorizer = app.current_event.raw_event.get("requestContext", {}).get("authorizer") or {}
+    jwt = authorizer.get("jwt") or {}
+    found = jwt.get("claims") or {}
+    return found if isinstance(found, Mapping) else {}
+
+
+def seller_id(app: APIGatewayHttpResolver, claim_name: str) -> str:
+    value = claims(app).get(claim_name)
+    if not isinstance(value, str) or not value:
+        raise Forbidden(f"the token carries no {claim_name} claim")
+    return value
+
+
+def actor(app: APIGatewayHttpResolver) -> str:
+    value = claims(app).get("sub")
+    return value if isinstance(value, str) and value else "unknown"
+
+
+def header(app: APIGatewayHttpResolver, name: str) -> str | None:
+    headers = app.current_event.raw_event.get("headers") or {}
+    lowered = name.lower()
+    for key, value in headers.items():
+        if key.lower() == lowered:
+            return str(value)
+    return None
+
+
+def idempotency_key(app: APIGatewayHttpResolver) -> str:
+    value = header(app, "Idempotency-Key")
+    if value is None or value == "":
+        raise IdempotencyKeyRequired(
+            "submitting a cancellation needs an Idempotency-Key header",
+            (FieldError("Idempotency-Key", "required"),),
+        )
+    if not _IDEMPOTENCY_KEY.match(value):
+        raise RequestInvalid(
+            "the Idempotency-Key must be 1 to 128 printable ASCII characters",
+            (FieldError("Idempotency-Key", "1 to 128 printable ASCII characters"),),
+        )
+    return value
+
+
+def if_match_version(app: APIGatewayHttpResolver) -> int | None:
+    value = header(app, "If-Match")
+    if value is None or value.strip() in ("", "*"):
+        return None
+    match = _IF_MATCH.match(value)
+    if match is None:
+        raise RequestInvalid(
+            'If-Match must be an order version such as "3"',
+            (FieldError("If-Match", 'an order version from the ETag, such as "3"'),),
+        )
+    return int(match.group(1))
+
+
+def fingerprint(*parts: Any) -> str:
+    canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

@@ -1,0 +1,238 @@
+"""The API's JSON shapes: pydantic models for what comes in, plain dicts for what goes out.
+
+Input models reject unknown fields and never coerce types (``"2"`` is not a quantity,
+``12.3`` is not an amount); cross-field rules are the domain's.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+from adapters.records import api_time
+from domain.cancellation import (
+    Cancellation,
+    CancellationPlan,
+    CancellationRequest,
+    CancelReason,
+    CancelScope,
+    ItemRefund,
+    ItemRequest,
+)
+from domain.intake import LineDraft, PackageDraft
+from domain.model import Buyer, Order, PackageStatus, Refund
+from domain.money import format_amount
+
+MAX_LINES = 100
+MAX_PACKAGES = 50
+
+Identifier = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")]
+Text = Annotated[StrictStr, Field(min_length=1, max_length=500)]
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CancellationItemIn(_Input):
+    line_id: StrictStr
+    quantity: StrictInt
+
+
+class CancellationRequestIn(_Input):
+    reason: CancelReason
+    scope: CancelScope
+    items: list[CancellationItemIn] | None = None
+    package_id: StrictStr | None = None
+    note: StrictStr | None = None
+
+    def to_domain(self) -> CancellationRequest:
+        return CancellationRequest(
+            reason=self.reason,
+            scope=self.scope,
+            items=tuple(ItemRequest(i.line_id, i.quantity) for i in self.items or ()),
+            package_id=self.package_id,
+            note=self.note,
+        )
+
+
+class BuyerIn(_Input):
+    name: Annotated[StrictStr, Field(min_length=1, max_length=200)]
+    email: Annotated[StrictStr, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+    locale: Annotated[StrictStr, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] = "en-US"
+
+    def to_domain(self) -> Buyer:
+        return Buyer(name=self.name, email=self.email, locale=self.locale)
+
+
+class PackageIn(_Input):
+    package_id: Identifier
+    status: PackageStatus
+
+
+class LineIn(_Input):
+    line_id: Identifier
+    product_id: Identifier
+    sku_id: Identifier
+    product_name: Text
+    sku_name: Annotated[StrictStr, Field(max_length=500)]
+    quantity: Annotated[StrictInt, Field(ge=1, le=100_000)]
+    unit_price: StrictStr
+    seller_discount: StrictStr
+    platform_discount: StrictStr
+    tax: StrictStr
+    package_id: Identifier
+
+    def to_draft(self) -> LineDraft:
+        return LineDraft(**self.model_dump())
+
+
+class OrderIn(_Input):
+    order_id: Identifier
+    seller_id: StrictStr
+    currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+    created_at: AwareDatetime
+    buyer: BuyerIn
+    shipping_fee: StrictStr
+    packages: Annotated[list[PackageIn], Field(min_length=1, max_length=MAX_PACKAGES)]
+    lines: Annotated[list[LineIn], Field(min_length=1, max_length=MAX_LINES)]
+
+    def package_drafts(self) -> list[PackageDraft]:
+        return [PackageDraft(p.package_id, p.status) for p in self.packages]
+
+
+# -- responses -------------------------------------------------------------------------
+def refund_json(refund: Refund) -> dict[str, str]:
+    def money(minor: int) -> str:
+        return format_amount(minor, refund.currency)
+
+    c = refund.components
+    return {
+        "currency": refund.currency,
+        "subtotal": money(c.subtotal),
+        "seller_discount": money(c.seller_discount),
+        "platform_discount": money(c.platform_discount),
+        "tax": money(c.tax),
+        "shipping_fee": money(refund.shipping_fee),
+        "total": money(refund.total),
+    }
+
+
+def order_json(order: Order) -> dict[str, Any]:
+    def money(minor: int) -> str:
+        return format_amount(minor, order.currency)
+
+    packages = []
+    for package in order.packages:
+        eligibility = order.package_eligibility(package)
+        packages.append(
+            {
+                "package_id": package.package_id,
+                "status": package.status.value,
+                "cancellable": eligibility.cancellable,
+                "ineligible_reason": _value(eligibility.ineligible_reason),
+            }
+        )
+    lines = []
+    for line in order.lines:
+        line_eligibility = order.line_eligibility(line)
+        lines.append(
+            {
+                "line_id": line.line_id,
+                "product_id": line.product_id,
+                "sku_id": line.sku_id,
+                "product_name": line.product_name,
+                "sku_name": line.sku_name,
+                "package_id": line.package_id,
+                "quantity": line.quantity,
+                "cancelled_quantity": line.cancelled_quantity,
+                "cancellable_quantity": line_eligibility.cancellable_quantity,
+                "item_cancellable": line_eligibility.item_cancellable,
+                "ineligible_reason": _value(line_eligibility.ineligible_reason),
+                "unit_price": money(line.unit_price),
+                "seller_discount": money(line.seller_discount),
+                "platform_discount": money(line.platform_discount),
+                "tax": money(line.tax),
+            }
+        )
+    actions = order.actions
+    return {
+        "order_id": order.order_id,
+        "status": order.status.value,
+        "currency": order.currency,
+        "created_at": api_time(order.created_at),
+        "updated_at": api_time(order.updated_at),
+        "version": order.version,
+        "buyer": {"name": order.buyer.name, "email": order.buyer.masked_email},
+        "shipping_fee": money(order.shipping_fee),
+        "packages": packages,
+        "lines": lines,
+        "paid_total": money(order.paid.total),
+        "refunded_total": money(order.refunded.total),
+        "actions": {"cancel_order": actions.cancel_order, "cancel_items": actions.cancel_items},
+    }
+
+
+def _item_json(item: ItemRefund, with_names: bool) -> dict[str, Any]:
+    if not with_names:
+        return {
+            "line_id": item.line_id,
+            "quantity": item.quantity,
+            "refund": refund_json(item.refund),
+        }
+    return {
+        "line_id": item.line_id,
+        "sku_id": item.sku_id,
+        "product_name": item.product_name,
+        "quantity": item.quantity,
+        "refund": refund_json(item.refund),
+    }
+
+
+def preview_json(plan: CancellationPlan) -> dict[str, Any]:
+    return {
+        "order_version": plan.order_version,
+        "refund": refund_json(plan.refund),
+        "items": [_item_json(item, with_names=False) for item in plan.items],
+        "resulting_order_status": plan.resulting_order_status.value,
+    }
+
+
+def cancellation_json(cancellation: Cancellation) -> dict[str, Any]:
+    sent_at = cancellation.notification_sent_at
+    return {
+        "cancellation_id": cancellation.cancellation_id,
+        "order_id": cancellation.order_id,
+        "scope": cancellation.scope.value,
+        "reason": cancellation.reason.value,
+        "package_id": cancellation.package_id,
+        "note": cancellation.note,
+        "items": [_item_json(item, with_names=True) for item in cancellation.items],
+        "refund": refund_json(cancellation.refund),
+        "created_at": api_time(cancellation.created_at),
+        "created_by": cancellation.created_by,
+        "order_version": cancellation.order_version,
+        "resulting_order_status": cancellation.resulting_order_status.value,
+        "notification": {
+            "status": cancellation.notification_status.value,
+            "sent_at": api_time(sent_at) if sent_at else None,
+        },
+    }
+
+
+def reasons_json() -> dict[str, Any]:
+    return {
+        "reasons": [
+            {
+                "code": reason.value,
+                "label": reason.label,
+                "item_level_allowed": reason.item_level_allowed,
+            }
+            for reason in CancelReason
+        ]
+    }
+
+
+def _value(reason: Any) -> str | None:
+    return None if reason is None else str(reason.value)

@@ -1,0 +1,178 @@
+"""Use cases of the seller API: each reads through the repository, decides with the domain
+rules and writes back conditionally, re-deciding when the order changed underneath.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from domain.cancellation import (
+    Cancellation,
+    CancellationPlan,
+    CancellationRequest,
+    plan_cancellation,
+)
+from domain.cancellation import cancel as apply_cancellation
+from domain.errors import (
+    IdempotencyKeyReused,
+    OrderExists,
+    OrderNotCancellable,
+    OrderNotFound,
+    OrderVersionMismatch,
+    PackageNotShippable,
+)
+from domain.model import Order, OrderStatus
+from domain.ports import (
+    IdempotencyKeyTaken,
+    IdempotencyRecord,
+    OrderAlreadyStored,
+    OrderPage,
+    OrderRepository,
+    VersionConflict,
+)
+from domain.shipping import ship_package
+
+# How many times a request without If-Match re-reads and re-decides after losing a race.
+MAX_ATTEMPTS = 4
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    cancellation: Cancellation
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    order: Order
+    created: bool
+
+
+def get_order(repo: OrderRepository, seller_id: str, order_id: str) -> Order:
+    order = repo.get(seller_id, order_id)
+    if order is None:
+        raise OrderNotFound(f"order {order_id} not found")
+    return order
+
+
+def list_orders(
+    repo: OrderRepository,
+    seller_id: str,
+    status: OrderStatus,
+    product_ids: Sequence[str],
+    page_size: int,
+    after_position: str | None,
+) -> OrderPage:
+    return repo.list_orders(seller_id, status, product_ids, page_size, after_position)
+
+
+def list_cancellations(
+    repo: OrderRepository, seller_id: str, order_id: str
+) -> Sequence[Cancellation]:
+    get_order(repo, seller_id, order_id)
+    return repo.cancellations(seller_id, order_id)
+
+
+def preview_cancellation(
+    repo: OrderRepository, seller_id: str, order_id: str, request: CancellationRequest
+) -> CancellationPlan:
+    return plan_cancellation(get_order(repo, seller_id, order_id), request)
+
+
+def submit_cancellation(
+    repo: OrderRepository,
+    *,
+    seller_id: str,
+    order_id: str,
+    request: CancellationRequest,
+    idempotency_key: str,
+    fingerprint: str,
+    expected_version: int | None,
+    actor: str,
+    clock: Clock,
+    new_id: Callable[[], str],
+    idempotency_ttl: timedelta,
+) -> SubmitResult:
+    """Cancel exactly once per idempotency key.
+
+    The checks run in API.md's precedence: replay or key reuse, then 404, then 412, then
+    the domain rules (422, 409).
+    """
+    for _attempt in range(MAX_ATTEMPTS):
+        now = clock()
+        order, record = repo.get_for_submit(seller_id, order_id, idempotency_key, now)
+        if record is not None:
+            return _replay(record, fingerprint)
+        if order is None:
+            raise OrderNotFound(f"order {order_id} not found")
+        if expected_version is not None and order.version != expected_version:
+            raise _version_mismatch(order.version, expected_version)
+        after, cancellation = apply_cancellation(
+            order, request, cancellation_id=new_id(), actor=actor, now=now
+        )
+        idempotency = IdempotencyRecord(
+            seller_id=seller_id,
+            key=idempotency_key,
+            fingerprint=fingerprint,
+            cancellation=cancellation,
+            expires_at=now + idempotency_ttl,
+        )
+        try:
+            repo.save_cancellation(order, after, cancellation, idempotency, now)
+        except IdempotencyKeyTaken as taken:
+            return _replay(taken.record, fingerprint)
+        except VersionConflict:
+            if expected_version is not None:
+                raise _version_mismatch(None, expected_version) from None
+            continue
+        return SubmitResult(cancellation, replayed=False)
+    raise OrderNotCancellable(
+        f"order {order_id} kept changing while the cancellation was being applied; retry"
+    )
+
+
+def ship(
+    repo: OrderRepository,
+    *,
+    seller_id: str,
+    order_id: str,
+    package_id: str,
+    clock: Clock,
+) -> Order:
+    for _attempt in range(MAX_ATTEMPTS):
+        order = get_order(repo, seller_id, order_id)
+        after = ship_package(order, package_id, now=clock())
+        try:
+            repo.save_order_change(order, after)
+        except VersionConflict:
+            continue
+        return after
+    raise PackageNotShippable(f"order {order_id} kept changing while shipping; retry")
+
+
+def ingest_order(repo: OrderRepository, order: Order, fingerprint: str) -> IngestResult:
+    try:
+        repo.add(order, fingerprint)
+    except OrderAlreadyStored as stored:
+        if stored.fingerprint == fingerprint:
+            return IngestResult(stored.existing, created=False)
+        raise OrderExists(f"order {order.order_id} already exists with different content") from None
+    return IngestResult(order, created=True)
+
+
+def _replay(record: IdempotencyRecord, fingerprint: str) -> SubmitResult:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            f"Idempotency-Key {record.key!r} was already used for a different request"
+        )
+    return SubmitResult(record.cancellation, replayed=True)
+
+
+def _version_mismatch(current: int | None, expected: int) -> OrderVersionMismatch:
+    if current is None:
+        return OrderVersionMismatch(f"the order changed after version {expected}")
+    return OrderVersionMismatch(f"the order is at version {current}, not {expected}")
