@@ -25,7 +25,7 @@ MINOR_UNITS: dict[str, int] = {
     "VND": 0,
 }
 
-_AMOUNT = re.compile(r"^(?P<whole>0|[1-9][0-9]{0,14})(?:\.(?P<fraction>[0-9]+))?$")
+_AMOUNT = re.compile(r"(?P<whole>0|[1-9][0-9]{0,14})(?:\.(?P<fraction>[0-9]+))?")
 
 
 def minor_unit_digits(currency: str, field: str = "currency") -> int:
@@ -51,7 +51,7 @@ def parse_amount(value: object, currency: str, field: str = "amount") -> int:
             f"{field} must be a decimal string",
             errors=(FieldError(field, 'must be a decimal string such as "12.30"'),),
         )
-    match = _AMOUNT.match(value)
+    match = _AMOUNT.fullmatch(value)
     if match is None:
         raise RequestInvalid(
             f"{field} is not a non-negative decimal amount: {value!r}",
