@@ -1,6 +1,8 @@
 """Write routes of the seller API: preview and submit cancellations, ship, ingest orders."""
 
 import os
+import random
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,6 +19,7 @@ from botocore.config import Config
 
 from adapters import http_api
 from adapters.dynamodb_repository import DynamoDBOrderRepository
+from adapters.records import order_to_dict
 from adapters.schemas import (
     CancellationRequestIn,
     OrderIn,
@@ -73,6 +76,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _jittered_pause(attempt: int) -> None:
+    time.sleep(random.uniform(0, min(0.02 * 2**attempt, 0.3)))  # noqa: S311 - not security
+
+
 def _seller() -> str:
     return http_api.seller_id(app, settings.seller_id_claim)
 
@@ -85,7 +92,9 @@ def _seller() -> str:
 def preview_cancellation(
     order_id: str, request: Annotated[CancellationRequestIn, Body()]
 ) -> Response[str]:
-    plan = services.preview_cancellation(repository, _seller(), order_id, request.to_domain())
+    plan = services.preview_cancellation(
+        repository, _seller(), http_api.order_id(order_id), request.to_domain()
+    )
     return http_api.json_response(200, preview_json(plan))
 
 
@@ -101,7 +110,7 @@ def create_cancellation(
     result = services.submit_cancellation(
         repository,
         seller_id=seller_id,
-        order_id=order_id,
+        order_id=http_api.order_id(order_id),
         request=domain_request,
         idempotency_key=key,
         fingerprint=http_api.fingerprint(order_id, request.model_dump(mode="json")),
@@ -110,6 +119,7 @@ def create_cancellation(
         clock=_now,
         new_id=lambda: str(uuid.uuid4()),
         idempotency_ttl=settings.idempotency_ttl,
+        pause=_jittered_pause,
     )
     headers = {"ETag": http_api.etag(result.cancellation.order_version)}
     if result.replayed:
@@ -126,7 +136,12 @@ def create_cancellation(
 @tracer.capture_method
 def ship_package(order_id: str, package_id: str) -> Response[str]:
     order = services.ship(
-        repository, seller_id=_seller(), order_id=order_id, package_id=package_id, clock=_now
+        repository,
+        seller_id=_seller(),
+        order_id=http_api.order_id(order_id),
+        package_id=package_id,
+        clock=_now,
+        pause=_jittered_pause,
     )
     return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
 
@@ -156,9 +171,9 @@ def put_order(order_id: str, body: Annotated[OrderIn, Body()]) -> Response[str]:
         lines=[line.to_draft() for line in body.lines],
         now=_now(),
     )
-    result = services.ingest_order(
-        repository, order, http_api.fingerprint(body.model_dump(mode="json"))
-    )
+    # Fingerprint the parsed order, so that "10.0" and "10.00" are the same order.
+    as_ingested = {k: v for k, v in order_to_dict(order).items() if k != "updated_at"}
+    result = services.ingest_order(repository, order, http_api.fingerprint(as_ingested))
     status = 201 if result.created else 200
     return http_api.json_response(
         status, order_json(result.order), {"ETag": http_api.etag(result.order.version)}
@@ -198,4 +213,4 @@ def _record_cancellation(cancellation: Cancellation) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return http_api.resolve(app, event, context)
+    return http_api.resolve(app, event, context, settings.seller_id_claim)

@@ -92,14 +92,14 @@ def list_orders(
 @app.get("/orders/<order_id>", summary="One order, with what can still be cancelled")
 @tracer.capture_method
 def get_order(order_id: str) -> Response[str]:
-    order = services.get_order(repository, _seller(), order_id)
+    order = services.get_order(repository, _seller(), http_api.order_id(order_id))
     return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
 
 
 @app.get("/orders/<order_id>/cancellations", summary="The order's cancellations, oldest first")
 @tracer.capture_method
 def list_cancellations(order_id: str) -> Response[str]:
-    found = services.list_cancellations(repository, _seller(), order_id)
+    found = services.list_cancellations(repository, _seller(), http_api.order_id(order_id))
     return http_api.json_response(200, {"cancellations": [cancellation_json(c) for c in found]})
 
 
@@ -113,4 +113,4 @@ def list_cancel_reasons() -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return http_api.resolve(app, event, context)
+    return http_api.resolve(app, event, context, settings.seller_id_claim)

@@ -22,7 +22,7 @@ from domain.errors import (
     UnknownLine,
 )
 from domain.model import OrderStatus, PackageStatus
-from domain.ports import IdempotencyRecord, VersionConflict
+from domain.ports import IdempotencyRecord, StorageUnavailable, VersionConflict
 from domain.shipping import ship_package
 from tests.unit.domain.builders import NOW, items_request, mug_order, order_request, split_order
 from tests.unit.services.fakes import FakeRepository
@@ -201,7 +201,7 @@ def test_endless_contention_gives_up_with_a_409(repo: FakeRepository) -> None:
     contended = AlwaysConflicting()
     services.ingest_order(contended, mug_order(), "F")
 
-    with pytest.raises(OrderNotCancellable, match="kept changing"):
+    with pytest.raises(StorageUnavailable, match="kept changing"):
         submit(contended)
 
 

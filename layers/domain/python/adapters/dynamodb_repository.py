@@ -7,7 +7,7 @@ address its own items):
 |-----------------|---------------------------------|----------------------------|
 | order           | SELLER#<s>#ORDER#<o>            | ORDER                      |
 | product entry   | SELLER#<s>#ORDER#<o>            | PRODUCT#<product_id>       |
-| cancellation    | SELLER#<s>#ORDER#<o>            | CANCELLATION#<time>#<id>   |
+| cancellation    | SELLER#<s>#ORDER#<o>            | CANCELLATION#<version>#<id>|
 | idempotency key | SELLER#<s>#IDEMPOTENCY#<key>    | IDEMPOTENCY                |
 
 Index ``by_status`` (status_pk = SELLER#<s>#STATUS#<status>, created_sk = <time>#<o>)
@@ -18,7 +18,7 @@ transaction whenever the order's status changes.
 
 from __future__ import annotations
 
-import hashlib
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -91,10 +91,8 @@ def created_sk(order: Order) -> str:
 
 
 def cancellation_sk(cancellation: Cancellation) -> str:
-    return (
-        f"{CANCELLATION_PREFIX}{sortable_time(cancellation.created_at)}"
-        f"#{cancellation.cancellation_id}"
-    )
+    """Cancellations sort by the order version they produced: oldest first, whatever the clocks."""
+    return f"{CANCELLATION_PREFIX}{cancellation.order_version:010d}#{cancellation.cancellation_id}"
 
 
 def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -240,7 +238,7 @@ class DynamoDBOrderRepository:
                 "Put": {
                     "TableName": self._table,
                     "Item": to_attributes(idempotency_item),
-                    "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+                    "ConditionExpression": "attribute_not_exists(pk) OR expires_at <= :now",
                     "ExpressionAttributeValues": to_attributes({":now": int(now.timestamp())}),
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
@@ -248,15 +246,7 @@ class DynamoDBOrderRepository:
         ]
         if before.status is not after.status:
             actions.extend(self._put_product_entries(after))
-        token = _request_token(idempotency.seller_id, idempotency.key, before.version)
-        try:
-            reasons = self._transact(actions, token)
-        except ClientError as error:
-            # The same key and order version in flight with other content: a concurrent
-            # submit with this key won, or is about to.
-            if _code(error) != "IdempotentParameterMismatchException":
-                raise
-            reasons = [{}, {}, {"Code": "ConditionalCheckFailed"}]
+        reasons = self._transact(actions)
         if reasons is None:
             return
         idempotency_reason = reasons[2]
@@ -284,7 +274,7 @@ class DynamoDBOrderRepository:
                 raise
             return
         actions = [{"Update": update}, *self._put_product_entries(after)]
-        if self._transact(actions, None) is not None:
+        if self._transact(actions) is not None:
             raise VersionConflict(before.order_id)
 
     def add(self, order: Order, fingerprint: str) -> None:
@@ -301,14 +291,21 @@ class DynamoDBOrderRepository:
             },
             *self._put_product_entries(order),
         ]
-        reasons = self._transact(actions, None)
-        if reasons is None:
-            return
-        existing = reasons[0].get("Item")
-        stored = from_attributes(existing) if existing else self._get_item(order_key_pk, ORDER_SK)
-        if stored is None:  # deleted in between: report it as taken all the same
-            raise OrderAlreadyStored(order, "")
-        raise OrderAlreadyStored(order_from_dict(stored), str(stored.get("fingerprint", "")))
+        for attempt in range(_MAX_UNPROCESSED_ROUNDS):
+            reasons = self._transact(actions)
+            if reasons is None:
+                return
+            existing = reasons[0].get("Item")
+            stored = (
+                from_attributes(existing) if existing else self._get_item(order_key_pk, ORDER_SK)
+            )
+            if stored is not None:
+                raise OrderAlreadyStored(
+                    order_from_dict(stored), str(stored.get("fingerprint", ""))
+                )
+            # A concurrent transaction on the same items: try again.
+            _pause(attempt)
+        raise StorageUnavailable(f"order {order.order_id} could not be stored; retry")
 
     # -- helpers ----------------------------------------------------------------------
     def _update_order_if_version(self, before: Order, after: Order) -> dict[str, Any]:
@@ -349,16 +346,15 @@ class DynamoDBOrderRepository:
             for product_id in sorted(order.product_ids)
         ]
 
-    def _transact(
-        self, actions: list[dict[str, Any]], token: str | None
-    ) -> list[dict[str, Any]] | None:
-        """Run the transaction; the cancellation reasons when a condition failed, else None."""
-        kwargs: dict[str, Any] = {"TransactItems": actions}
-        if token is not None:
-            kwargs["ClientRequestToken"] = token
+    def _transact(self, actions: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+        """Run the transaction; the cancellation reasons when a condition failed, else None.
+
+        botocore gives every call a ClientRequestToken and reuses it on its own retries,
+        so a transaction retried after a timeout is applied at most once.
+        """
         try:
             with _translated_errors():
-                self._client.transact_write_items(**kwargs)
+                self._client.transact_write_items(TransactItems=actions)
         except ClientError as error:
             if _code(error) != "TransactionCanceledException":
                 raise
@@ -386,13 +382,14 @@ class DynamoDBOrderRepository:
             self._table: {"Keys": [to_attributes(k) for k in keys], "ConsistentRead": consistent}
         }
         found: list[dict[str, Any]] = []
-        for _round in range(_MAX_UNPROCESSED_ROUNDS):
+        for attempt in range(_MAX_UNPROCESSED_ROUNDS):
             with _translated_errors():
                 response = self._client.batch_get_item(RequestItems=request)
             found.extend(from_attributes(i) for i in response["Responses"].get(self._table, []))
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 return found
+            _pause(attempt)
         raise StorageUnavailable("batch read kept returning unprocessed keys")
 
     def _query_page(
@@ -450,9 +447,11 @@ def _cancellation_item(cancellation: Cancellation) -> dict[str, Any]:
 
 
 def _idempotency_from_item(item: Mapping[str, Any], now: datetime) -> IdempotencyRecord | None:
-    expires_at = datetime.fromtimestamp(int(item["expires_at"]), tz=now.tzinfo)
-    if expires_at <= now:
+    """The record, unless it has expired (DynamoDB's TTL deletes expired items only lazily)."""
+    expires_at_epoch = int(item["expires_at"])
+    if expires_at_epoch <= int(now.timestamp()):
         return None
+    expires_at = datetime.fromtimestamp(expires_at_epoch, tz=now.tzinfo)
     cancellation = cancellation_from_dict(item["cancellation"])
     return IdempotencyRecord(
         seller_id=cancellation.seller_id,
@@ -463,10 +462,8 @@ def _idempotency_from_item(item: Mapping[str, Any], now: datetime) -> Idempotenc
     )
 
 
-def _request_token(seller_id: str, key: str, version: int) -> str:
-    """The same submit retried by the SDK after a timeout is applied at most once."""
-    digest = hashlib.sha256(f"{seller_id}\n{key}\n{version}".encode()).hexdigest()
-    return digest[:36]
+def _pause(attempt: int) -> None:
+    time.sleep(min(0.025 * 2**attempt, 0.4))
 
 
 def _code(error: ClientError) -> str:

@@ -21,8 +21,10 @@ from domain.errors import (
     FieldError,
     Forbidden,
     IdempotencyKeyRequired,
+    OrderNotFound,
     PayloadTooLarge,
     RequestInvalid,
+    Unauthorized,
 )
 from domain.ports import StorageUnavailable
 
@@ -55,8 +57,11 @@ STATUS_BY_CODE: Mapping[str, int] = {
     "INTERNAL_ERROR": 500,
 }
 
+_METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
+_SELLER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}$")
+_ORDER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,128}$")
-_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,18})"?\s*$')
+_IF_MATCH = re.compile(r'^\s*"?(\d{1,18})"?\s*$')
 
 
 def json_response(
@@ -159,17 +164,16 @@ def _field_error(error: Mapping[str, Any]) -> FieldError:
     return FieldError(field or "body", message)
 
 
-def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Checks that come before routing, then the route: 413 before any body is parsed."""
-    body = event.get("body") or ""
-    size = len(body.encode()) if isinstance(body, str) else 0
-    if event.get("isBase64Encoded") and isinstance(body, str):
-        try:
-            size = len(base64.b64decode(body, validate=False))
-        except (binascii.Error, ValueError):
-            size = len(body)
-    if size > MAX_BODY_BYTES:
-        error = PayloadTooLarge(f"the body is {size} bytes; at most {MAX_BODY_BYTES} are accepted")
+def resolve(
+    app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, seller_id_claim: str
+) -> dict[str, Any]:
+    """Run the route, after what API.md says comes first: 401/403, then 413, then a body
+    that is not JSON at all (400). The body reaches the route as plain, valid JSON text.
+    """
+    try:
+        _check_identity(event, seller_id_claim)
+        event = _with_json_body(event)
+    except DomainError as error:
         return {
             "statusCode": STATUS_BY_CODE[error.code],
             "headers": {"Content-Type": PROBLEM_JSON},
@@ -178,6 +182,59 @@ def resolve(app: APIGatewayHttpResolver, event: dict[str, Any], context: Any) ->
         }
     result: dict[str, Any] = app.resolve(event, context)
     return result
+
+
+def _event_claims(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+    found = (authorizer.get("jwt") or {}).get("claims") or {}
+    return found if isinstance(found, Mapping) else {}
+
+
+def _check_identity(event: Mapping[str, Any], seller_id_claim: str) -> None:
+    found = _event_claims(event)
+    if not found:
+        raise Unauthorized("no verified token came with the request")
+    seller = found.get(seller_id_claim)
+    if not isinstance(seller, str) or not _SELLER_ID.match(seller):
+        raise Forbidden(f"the token carries no usable {seller_id_claim} claim")
+
+
+def _with_json_body(event: dict[str, Any]) -> dict[str, Any]:
+    method = str(((event.get("requestContext") or {}).get("http") or {}).get("method", ""))
+    body = event.get("body")
+    if method not in _METHODS_WITH_BODY or not body:
+        return event
+    if not isinstance(body, str):
+        raise RequestInvalid("the body is not text", (FieldError("body", "must be JSON"),))
+    raw = body.encode("utf-8", errors="surrogatepass")
+    if event.get("isBase64Encoded"):
+        try:
+            raw = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestInvalid(
+                "the body is not valid base64", (FieldError("body", "must be JSON"),)
+            ) from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(
+            f"the body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted"
+        )
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    media_type = headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type not in ("", "application/json") and not media_type.endswith("+json"):
+        raise RequestInvalid(
+            f"the body must be application/json, not {media_type}",
+            (FieldError("Content-Type", "must be application/json"),),
+        )
+    try:
+        parsed = json.loads(raw.decode("utf-8"))
+        text = json.dumps(parsed, ensure_ascii=False)
+        text.encode("utf-8")
+    except (ValueError, RecursionError, UnicodeError):
+        raise RequestInvalid(
+            "the body is not valid JSON", (FieldError("body", "is not valid JSON"),)
+        ) from None
+    headers["content-type"] = "application/json"
+    return {**event, "body": text, "isBase64Encoded": False, "headers": headers}
 
 
 def claims(app: APIGatewayHttpResolver) -> Mapping[str, Any]:
@@ -206,6 +263,13 @@ def header(app: APIGatewayHttpResolver, name: str) -> str | None:
         if key.lower() == lowered:
             return str(value)
     return None
+
+
+def order_id(value: str) -> str:
+    """An order id from the path; one that no order could have is simply not found."""
+    if not _ORDER_ID.match(value):
+        raise OrderNotFound(f"order {value[:64]} not found")
+    return value
 
 
 def idempotency_key(app: APIGatewayHttpResolver) -> str:

@@ -6,9 +6,10 @@ Input models reject unknown fields and never coerce types (``"2"`` is not a quan
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
 
 from adapters.records import api_time
 from domain.cancellation import (
@@ -27,6 +28,26 @@ from domain.money import format_amount
 MAX_LINES = 100
 MAX_PACKAGES = 50
 
+EARLIEST_YEAR = 2000
+LATEST_YEAR = 2100
+
+
+def _instant(value: object) -> datetime:
+    """An ISO 8601 time with a zone, such as ``2026-11-20T10:00:00Z``, as UTC."""
+    if not isinstance(value, str):
+        raise ValueError("must be an ISO 8601 string such as 2026-11-20T10:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 time such as 2026-11-20T10:00:00Z") from None
+    if moment.tzinfo is None:
+        raise ValueError("must carry a time zone, such as Z or +02:00")
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return moment.astimezone(UTC)
+
+
+Instant = Annotated[datetime, BeforeValidator(_instant)]
 Identifier = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=500)]
 
@@ -92,7 +113,7 @@ class OrderIn(_Input):
     order_id: Identifier
     seller_id: StrictStr
     currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
-    created_at: AwareDatetime
+    created_at: Instant
     buyer: BuyerIn
     shipping_fee: StrictStr
     packages: Annotated[list[PackageIn], Field(min_length=1, max_length=MAX_PACKAGES)]

@@ -10,6 +10,9 @@ from domain.errors import FieldError, RequestInvalid
 from domain.model import Buyer, Line, Order, Package, PackageStatus
 from domain.money import MINOR_UNITS, parse_amount
 
+# An order's products are indexed for listing in the same transaction as the order itself.
+MAX_DISTINCT_PRODUCTS = 90
+
 
 @dataclass(frozen=True, slots=True)
 class PackageDraft:
@@ -123,6 +126,10 @@ def new_order(
     for index, package in enumerate(packages):
         if package.package_id not in packages_with_lines:
             problems.append(FieldError(f"packages[{index}]", "has no lines"))
+    if len({draft.product_id for draft in lines}) > MAX_DISTINCT_PRODUCTS:
+        problems.append(
+            FieldError("lines", f"at most {MAX_DISTINCT_PRODUCTS} distinct products per order")
+        )
 
     if problems:
         raise RequestInvalid(

@@ -18,10 +18,8 @@ from domain.cancellation import cancel as apply_cancellation
 from domain.errors import (
     IdempotencyKeyReused,
     OrderExists,
-    OrderNotCancellable,
     OrderNotFound,
     OrderVersionMismatch,
-    PackageNotShippable,
 )
 from domain.model import Order, OrderStatus
 from domain.ports import (
@@ -30,14 +28,21 @@ from domain.ports import (
     OrderAlreadyStored,
     OrderPage,
     OrderRepository,
+    StorageUnavailable,
     VersionConflict,
 )
 from domain.shipping import ship_package
 
-# How many times a request without If-Match re-reads and re-decides after losing a race.
-MAX_ATTEMPTS = 4
+# How many times a request re-reads and re-decides after losing a race.
+MAX_ATTEMPTS = 5
 
 Clock = Callable[[], datetime]
+# Called with the attempt number before trying again, to spread out racing writers.
+Pause = Callable[[int], None]
+
+
+def no_pause(_attempt: int) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +101,17 @@ def submit_cancellation(
     clock: Clock,
     new_id: Callable[[], str],
     idempotency_ttl: timedelta,
+    pause: Pause = no_pause,
 ) -> SubmitResult:
     """Cancel exactly once per idempotency key.
 
     The checks run in API.md's precedence: replay or key reuse, then 404, then 412, then
-    the domain rules (422, 409).
+    the domain rules (422, 409). A lost race is decided again on a fresh read, which
+    replays, answers 412 (the If-Match version moved) or applies the rules anew.
     """
-    for _attempt in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            pause(attempt)
         now = clock()
         order, record = repo.get_for_submit(seller_id, order_id, idempotency_key, now)
         if record is not None:
@@ -126,13 +135,9 @@ def submit_cancellation(
         except IdempotencyKeyTaken as taken:
             return _replay(taken.record, fingerprint)
         except VersionConflict:
-            if expected_version is not None:
-                raise _version_mismatch(None, expected_version) from None
             continue
         return SubmitResult(cancellation, replayed=False)
-    raise OrderNotCancellable(
-        f"order {order_id} kept changing while the cancellation was being applied; retry"
-    )
+    raise StorageUnavailable(f"order {order_id} kept changing; the cancellation was not applied")
 
 
 def ship(
@@ -142,8 +147,11 @@ def ship(
     order_id: str,
     package_id: str,
     clock: Clock,
+    pause: Pause = no_pause,
 ) -> Order:
-    for _attempt in range(MAX_ATTEMPTS):
+    for attempt in range(MAX_ATTEMPTS):
+        if attempt:
+            pause(attempt)
         order = get_order(repo, seller_id, order_id)
         after = ship_package(order, package_id, now=clock())
         try:
@@ -151,7 +159,7 @@ def ship(
         except VersionConflict:
             continue
         return after
-    raise PackageNotShippable(f"order {order_id} kept changing while shipping; retry")
+    raise StorageUnavailable(f"order {order_id} kept changing; the package was not shipped")
 
 
 def ingest_order(repo: OrderRepository, order: Order, fingerprint: str) -> IngestResult:
@@ -172,7 +180,5 @@ def _replay(record: IdempotencyRecord, fingerprint: str) -> SubmitResult:
     return SubmitResult(record.cancellation, replayed=True)
 
 
-def _version_mismatch(current: int | None, expected: int) -> OrderVersionMismatch:
-    if current is None:
-        return OrderVersionMismatch(f"the order changed after version {expected}")
+def _version_mismatch(current: int, expected: int) -> OrderVersionMismatch:
     return OrderVersionMismatch(f"the order is at version {current}, not {expected}")
