@@ -39,6 +39,20 @@ $(SAM_VENV)/.installed: | check-python
 .PHONY: venv
 venv: $(VENV)/.installed $(SAM_VENV)/.installed ## Create .venv (app + dev tools) and .venv-sam (aws-sam-cli)
 
+# DynamoDB Local is a Java program shipped in an npm package.
+.PHONY: java
+java:
+	@command -v java >/dev/null 2>&1 || { \
+		echo "Installing a Java runtime for DynamoDB Local"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+.PHONY: local-deps
+local-deps: venv java node_modules/.installed
+
 .PHONY: lint
 lint: venv ## ruff, ruff format --check and mypy (strict on the domain layer)
 	$(VENV)/bin/ruff check .
@@ -50,18 +64,29 @@ validate: venv ## sam validate --lint on template.yaml
 	$(SAM) validate --lint
 
 .PHONY: test
-test: lint validate ## Lint, validate the template and run the whole test suite with coverage
+test: lint validate build local-deps ## Lint, validate and build the template, run every test with coverage
 	$(VENV)/bin/pytest --cov=layers/domain/python/domain --cov-branch \
 		--cov-report=term-missing --cov-fail-under=95
 
 .PHONY: dev
-dev: venv ## Run the product locally
-	@echo "The local runtime (DynamoDB Local, SES on moto, the API gateway) is not there yet."
-	@echo "Until it is, 'make test' exercises the domain layer."
+dev: local-deps ## Run the product locally on 127.0.0.1:$${PORT:-3000} (SEED=0 starts empty)
+	$(PY) -m local_runtime
+
+SELLER ?= seller-acme
+SCOPES ?= orders.read orders.write
+.PHONY: token
+token: venv ## Mint a local token: make token SELLER=seller-acme SCOPES="orders.read orders.write"
+	@$(PY) -m local_runtime.tokens --seller "$(SELLER)" --scopes "$(SCOPES)"
+
+.PHONY: invoke
+invoke: venv ## Run one function on a sample event against the running local stack: make invoke FN=list_orders EVENT=events/list_orders.json
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json" >&2; exit 2; }
+	$(PY) -m local_runtime.invoke "$(FN)" "$(EVENT)"
 
 .PHONY: clean
 clean: ## Remove virtual environments, build output and caches
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov \
+		node_modules .local
 
 .PHONY: build
 build: venv ## sam build (no container), with Python 3.13 first on PATH

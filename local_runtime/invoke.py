@@ -1,0 +1,93 @@
+"""Run one function on one event against the running local stack, like ``sam local invoke``.
+
+    python -m local_runtime.invoke ListOrdersFunction events/list_orders.json
+    python -m local_runtime.invoke list_orders - < events/list_orders.json
+
+The response goes to stdout, the function's logs to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+import traceback
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from local_runtime.lambda_runtime import FunctionRuntime
+from local_runtime.stack import EnvironmentPatch, StackInfo, stack_file_path
+from local_runtime.template import DEFAULT_TEMPLATE, SamTemplate, TemplateError
+
+
+class StackNotRunning(Exception):
+    pass
+
+
+def running_stack(stack_file: Path) -> StackInfo:
+    hint = "start it with `make dev` (in another terminal) first"
+    if not stack_file.exists():
+        raise StackNotRunning(f"no local stack is running ({stack_file} is missing): {hint}")
+    info = StackInfo.read(stack_file)
+    try:
+        with urllib.request.urlopen(f"{info.base_url}/_local/health", timeout=3) as response:  # noqa: S310 (the local stack's own URL)
+            healthy = response.status == 200
+    except (urllib.error.URLError, OSError):
+        healthy = False
+    if not healthy:
+        raise StackNotRunning(
+            f"the local stack in {stack_file} does not answer at {info.base_url}: {hint}"
+        )
+    return info
+
+
+def _load_event(source: str) -> dict[str, Any]:
+    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    event = json.loads(text)
+    if not isinstance(event, dict):
+        raise ValueError("the event must be a JSON object")
+    return event
+
+
+def _error_document(error: BaseException) -> dict[str, Any]:
+    return {
+        "errorMessage": str(error),
+        "errorType": type(error).__name__,
+        "stackTrace": traceback.format_exception(error),
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_runtime.invoke", description=__doc__)
+    parser.add_argument("function", help="logical id (ListOrdersFunction) or folder (list_orders)")
+    parser.add_argument("event", help="a JSON event file, or - for stdin")
+    arguments = parser.parse_args(argv)
+    try:
+        info = running_stack(stack_file_path())
+        template = SamTemplate.load(DEFAULT_TEMPLATE, region=info.region)
+        spec = template.function(arguments.function)
+        event = _load_event(arguments.event)
+    except (StackNotRunning, TemplateError, OSError, ValueError) as error:
+        sys.stderr.write(f"{error}\n")
+        return 2
+    EnvironmentPatch().apply(info.environment)
+    runtime = FunctionRuntime([spec], info.region)
+    runtime.activate()
+    with contextlib.redirect_stdout(sys.stderr):
+        try:
+            result = runtime.invoke(spec.logical_id, event)
+        except Exception as error:
+            traceback.print_exc()
+            document, status = _error_document(error), 1
+        else:
+            document, status = result, 0
+    sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

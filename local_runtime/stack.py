@@ -1,0 +1,337 @@
+"""The whole local stack as one object: ``make dev`` runs it, the integration tests use it.
+
+with LocalStack() as stack:
+    token = stack.mint_token("seller-acme", ["orders.read"])
+    urllib.request.urlopen(f"{stack.base_url}/_local/health")
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from email.utils import parseaddr
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import boto3
+
+from local_runtime import PROJECT_ROOT
+from local_runtime.auth import TokenVerifier
+from local_runtime.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from local_runtime.gateway import Gateway
+from local_runtime.http_api import HttpRequest, HttpResponse
+from local_runtime.lambda_runtime import FunctionRuntime
+from local_runtime.ses import LocalSes, SentEmail
+from local_runtime.template import DEFAULT_TEMPLATE, SamTemplate
+from local_runtime.tokens import DEFAULT_SELLER_ID_CLAIM, jwt_secret, mint_token
+
+logger = logging.getLogger(__name__)
+
+DEMO_SELLER = "seller-acme"
+DEFAULT_STACK_FILE = PROJECT_ROOT / ".local" / "stack.json"
+SEED_MODULE = "local_runtime.seed"
+OUTBOX_PATH = "/_local/outbox"
+# The seed ingests orders (orders.admin) and arranges shipment of some (orders.write).
+SEED_SCOPES = ("orders.read", "orders.write", "orders.admin")
+_EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def stack_file_path() -> Path:
+    """Where the running stack describes itself: ``LOCAL_STACK_FILE`` or .local/stack.json."""
+    configured = os.environ.get("LOCAL_STACK_FILE")
+    return Path(configured) if configured else DEFAULT_STACK_FILE
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """What ``.local/stack.json`` tells other commands about the running stack."""
+
+    base_url: str
+    dynamodb_endpoint: str
+    ses_endpoint: str
+    region: str
+    table_name: str
+    pid: int
+    dynamodb_pid: int | None
+    environment: Mapping[str, str]
+
+    def write(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(asdict(self), indent=2) + "\n", encoding="utf-8")
+        temporary.replace(path)
+
+    @classmethod
+    def read(cls, path: Path) -> StackInfo:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        return cls(**document)
+
+
+def runtime_environment(
+    function_environment: Mapping[str, str],
+    *,
+    dynamodb_endpoint: str,
+    ses_endpoint: str,
+    region: str,
+) -> dict[str, str]:
+    """What the functions find in ``os.environ``: the template's variables, and boto3 aimed
+    at the local servers with credentials that cannot reach AWS."""
+    return {
+        **function_environment,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_SESSION_TOKEN": "local",
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS": dynamodb_endpoint,
+        "AWS_ENDPOINT_URL_SES": ses_endpoint,
+        "AWS_ENDPOINT_URL_SESV2": ses_endpoint,
+        # Any other service goes to moto rather than to AWS.
+        "AWS_ENDPOINT_URL": ses_endpoint,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+    }
+
+
+def _email_addresses(environment: Mapping[str, str]) -> set[str]:
+    """The addresses among the functions' settings (``SENDER: Shop <orders@example.com>``):
+    the senders SES must know."""
+    addresses = (parseaddr(value)[1] for value in environment.values())
+    return {address for address in addresses if _EMAIL_ADDRESS.match(address)}
+
+
+class EnvironmentPatch:
+    """Sets variables in ``os.environ`` and puts back what was there before."""
+
+    def __init__(self) -> None:
+        self._previous: dict[str, str | None] = {}
+
+    def apply(self, variables: Mapping[str, str]) -> None:
+        for name, value in variables.items():
+            self._previous.setdefault(name, os.environ.get(name))
+            os.environ[name] = value
+
+    def restore(self) -> None:
+        for name, value in self._previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._previous.clear()
+
+
+class LocalStack:
+    """DynamoDB Local, SES on moto and the gateway with the template's functions.
+
+    One at a time per process: the functions read ``os.environ`` and are imported once.
+    """
+
+    _running: LocalStack | None = None
+
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        region: str | None = None,
+        template_path: Path = DEFAULT_TEMPLATE,
+        parameter_overrides: Mapping[str, str] | None = None,
+        environment_overrides: Mapping[str, str] | None = None,
+        jwt_secret_value: str | None = None,
+        ses_identities: Iterable[str] = (),
+        seed: bool = False,
+        stack_file: Path | None = None,
+    ) -> None:
+        self.region = region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+        self.template = SamTemplate.load(
+            template_path,
+            region=self.region,
+            parameter_overrides=parameter_overrides,
+            environment_overrides=environment_overrides,
+        )
+        self._function_environment = self.template.runtime_environment()
+        self.jwt_secret = jwt_secret_value or jwt_secret()
+        self.seller_id_claim = self._function_environment.get(
+            "SELLER_ID_CLAIM", DEFAULT_SELLER_ID_CLAIM
+        )
+        self._ses_identities = {*ses_identities, *_email_addresses(self._function_environment)}
+        self._seed = seed
+        self._stack_file = stack_file
+        self.dynamodb = DynamoDBLocal()
+        self.ses = LocalSes(self.region)
+        self.functions = FunctionRuntime(self.template.functions.values(), self.region)
+        self.gateway = Gateway(
+            self.template.routes,
+            self.functions.invoke,
+            TokenVerifier(self.jwt_secret),
+            port=port,
+        )
+        self._environment = EnvironmentPatch()
+        self._applied_environment: dict[str, str] = {}
+        self.table_description: dict[str, Any] = {}
+        self.startup_seconds: float | None = None
+        self._started = False
+
+    # --- where things are ---
+
+    @property
+    def base_url(self) -> str:
+        return self.gateway.base_url
+
+    @property
+    def dynamodb_endpoint(self) -> str:
+        return self.dynamodb.endpoint_url
+
+    @property
+    def ses_endpoint(self) -> str:
+        return self.ses.endpoint_url
+
+    @property
+    def table_name(self) -> str:
+        return self.template.table.table_name
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of the local DynamoDB (``dynamodb``, ``dynamodbstreams``) or SES."""
+        endpoint = self.dynamodb_endpoint if service.startswith("dynamodb") else self.ses_endpoint
+        return boto3.client(
+            service,
+            endpoint_url=endpoint,
+            region_name=self.region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 (the local servers check none)
+        )
+
+    def mint_token(self, seller_id: str, scopes: Iterable[str] | str, **claims: Any) -> str:
+        """A token the gateway accepts; ``sub``, ``lifetime``, ``issued_at`` and
+        ``extra_claims`` as in ``local_runtime.tokens.mint_token``."""
+        return mint_token(
+            seller_id, scopes, secret=self.jwt_secret, seller_claim=self.seller_id_claim, **claims
+        )
+
+    def outbox(self) -> list[SentEmail]:
+        return self.ses.outbox()
+
+    # --- lifecycle ---
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Self:
+        if LocalStack._running is not None:
+            raise RuntimeError("another LocalStack runs in this process; stop it first")
+        started = time.monotonic()
+        LocalStack._running = self
+        self._started = True
+        try:
+            self.gateway.bind()
+            self.dynamodb.launch()
+            self.ses.start()
+            self._wait_for_dynamodb()
+            self.table_description = self.dynamodb.create_table(self.template.table, self.region)
+            self.ses.verify_identities(sorted(self._ses_identities))
+            self._applied_environment = runtime_environment(
+                self._function_environment,
+                dynamodb_endpoint=self.dynamodb_endpoint,
+                ses_endpoint=self.ses_endpoint,
+                region=self.region,
+            )
+            self._environment.apply(self._applied_environment)
+            self.functions.activate()
+            self.functions.preload()
+            self.gateway.register_local_route(OUTBOX_PATH, self._outbox_route)
+            self.gateway.start()
+            if self._seed:
+                self._run_seed()
+            self.gateway.mark_ready()
+            if self._stack_file is not None:
+                self.info().write(self._stack_file)
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.monotonic() - started
+        return self
+
+    def _wait_for_dynamodb(self) -> None:
+        try:
+            self.dynamodb.wait_until_ready()
+        except DynamoDBLocalError:
+            logger.warning("DynamoDB Local did not start on its first port, retrying")
+            self.dynamodb.stop()
+            self.dynamodb.start()
+
+    def stop(self) -> None:
+        if not self._started:
+            return
+        self._started = False
+        LocalStack._running = None
+        steps = (
+            self.gateway.stop,
+            self.functions.deactivate,
+            self._environment.restore,
+            self.ses.stop,
+            self.dynamodb.stop,
+            self._remove_stack_file,
+        )
+        for step in steps:
+            try:
+                step()
+            except Exception:
+                logger.exception("stopping the local stack: %s failed", step.__qualname__)
+
+    def _remove_stack_file(self) -> None:
+        if self._stack_file is None or not self._stack_file.exists():
+            return
+        if StackInfo.read(self._stack_file).pid == os.getpid():
+            self._stack_file.unlink()
+
+    def info(self) -> StackInfo:
+        return StackInfo(
+            base_url=self.base_url,
+            dynamodb_endpoint=self.dynamodb_endpoint,
+            ses_endpoint=self.ses_endpoint,
+            region=self.region,
+            table_name=self.table_name,
+            pid=os.getpid(),
+            dynamodb_pid=self.dynamodb.java_pid,
+            environment=self._applied_environment,
+        )
+
+    def _run_seed(self) -> None:
+        if importlib.util.find_spec(SEED_MODULE) is None:
+            logger.info("no %s module: the table starts empty", SEED_MODULE)
+            return
+        load = getattr(importlib.import_module(SEED_MODULE), "load", None)
+        if load is None:
+            logger.warning("%s has no load(base_url, admin_token_for): nothing seeded", SEED_MODULE)
+            return
+
+        def admin_token_for(seller_id: str) -> str:
+            return self.mint_token(seller_id, SEED_SCOPES, sub="local-seed")
+
+        started = time.monotonic()
+        try:
+            loaded = load(self.base_url, admin_token_for)
+        except Exception:
+            logger.exception("seeding failed: the stack runs on with what was loaded")
+            return
+        logger.info("seeded %s orders in %.1f s", loaded, time.monotonic() - started)
+
+    def _outbox_route(self, _: HttpRequest) -> HttpResponse:
+        return HttpResponse.json(
+            200, {"messages": [message.as_json() for message in self.outbox()]}
+        )

@@ -1,0 +1,90 @@
+"""Access tokens for the local stack: HS256 JWTs signed with ``LOCAL_JWT_SECRET``.
+
+python -m local_runtime.tokens --seller seller-acme --scopes "orders.read orders.write"
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+
+DEFAULT_JWT_SECRET = "local-dev-secret"  # noqa: S105 (the documented local-only secret)
+LOCAL_ISSUER = "local"
+DEFAULT_LIFETIME = timedelta(hours=12)
+DEFAULT_SELLER_ID_CLAIM = "seller_id"
+ALGORITHM = "HS256"
+
+# The contract's default secret is 16 bytes, under RFC 7518's 32 for HS256; it guards
+# nothing but a developer's machine, so PyJWT's warning about it is noise here.
+warnings.filterwarnings("ignore", category=jwt.InsecureKeyLengthWarning)
+
+
+def jwt_secret() -> str:
+    return os.environ.get("LOCAL_JWT_SECRET") or DEFAULT_JWT_SECRET
+
+
+def seller_id_claim() -> str:
+    return os.environ.get("SELLER_ID_CLAIM") or DEFAULT_SELLER_ID_CLAIM
+
+
+def mint_token(
+    seller_id: str,
+    scopes: Iterable[str] | str,
+    *,
+    sub: str | None = None,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+    issued_at: datetime | None = None,
+    secret: str | None = None,
+    seller_claim: str | None = None,
+    extra_claims: Mapping[str, Any] | None = None,
+) -> str:
+    """A signed token for ``seller_id`` with ``scopes`` (a list or a space-separated string)."""
+    issued_at = issued_at or datetime.now(UTC)
+    scope = scopes if isinstance(scopes, str) else " ".join(scopes)
+    claims: dict[str, Any] = {
+        "iss": LOCAL_ISSUER,
+        "sub": sub or f"user-{seller_id}",
+        seller_claim or seller_id_claim(): seller_id,
+        "scope": scope,
+        "iat": int(issued_at.timestamp()),
+        "exp": int((issued_at + lifetime).timestamp()),
+        **(extra_claims or {}),
+    }
+    return jwt.encode(claims, secret or jwt_secret(), algorithm=ALGORITHM)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m local_runtime.tokens",
+        description="Print an access token for the local stack (make token).",
+    )
+    parser.add_argument("--seller", required=True, help="the seller (tenant) id")
+    parser.add_argument(
+        "--scopes",
+        default="orders.read orders.write",
+        help='space separated, e.g. "orders.read orders.write orders.admin"',
+    )
+    parser.add_argument("--sub", help="the acting user (default: user-<seller>)")
+    parser.add_argument(
+        "--hours", type=float, default=DEFAULT_LIFETIME.total_seconds() / 3600, help="lifetime"
+    )
+    arguments = parser.parse_args(argv)
+    token = mint_token(
+        arguments.seller,
+        arguments.scopes.split(),
+        sub=arguments.sub,
+        lifetime=timedelta(hours=arguments.hours),
+    )
+    sys.stdout.write(token + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
