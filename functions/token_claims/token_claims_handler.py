@@ -1,0 +1,28 @@
+"""Cognito pre token generation trigger (event version 2): gives a seller user's access
+token what the API reads from it, the seller id claim and the API scopes.
+
+Scopes come from the user's groups: a user in the group ``orders.write`` gets the scope
+``orders.write``. The seller id comes from the user's ``custom:seller_id`` attribute.
+"""
+
+import os
+from typing import Any
+
+API_SCOPES = ("orders.read", "orders.write", "orders.admin")
+SELLER_ID_CLAIM = os.environ.get("SELLER_ID_CLAIM", "seller_id")
+
+
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    request = event.get("request") or {}
+    attributes = request.get("userAttributes") or {}
+    groups = set((request.get("groupConfiguration") or {}).get("groupsToOverride") or [])
+    seller_id = attributes.get("custom:seller_id")
+    claims = {SELLER_ID_CLAIM: seller_id} if seller_id else {}
+    event.setdefault("response", {})["claimsAndScopeOverrideDetails"] = {
+        "idTokenGeneration": {"claimsToAddOrOverride": claims},
+        "accessTokenGeneration": {
+            "claimsToAddOrOverride": claims,
+            "scopesToAdd": [scope for scope in API_SCOPES if scope in groups],
+        },
+    }
+    return event
