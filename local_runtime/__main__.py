@@ -14,6 +14,7 @@ import sys
 from types import FrameType
 
 from local_runtime.dynamodb_local import DynamoDBLocalError
+from local_runtime.openapi import OPENAPI_PATH
 from local_runtime.stack import DEMO_SELLER, LocalStack, stack_file_path
 from local_runtime.template import TemplateError
 
@@ -32,6 +33,7 @@ Local stack ready in {stack.startup_seconds or 0.0:.1f} s (DynamoDB Local: {star
   API          {stack.base_url}
   DynamoDB     {stack.dynamodb_endpoint}  table {stack.table_name}
   SES (moto)   {stack.ses_endpoint}  sent mail: {stack.base_url}/_local/outbox
+  OpenAPI      {stack.base_url}{OPENAPI_PATH}
 
 Token for {seller} ({" ".join(SELLER_SCOPES)}), valid 12 h:
   export TOKEN={token}

@@ -225,8 +225,11 @@ def build_event(
     if match.path_parameters:
         event["pathParameters"] = dict(match.path_parameters)
     if request.body:
-        if _is_text(headers.get("content-type"), headers.get("content-encoding")):
-            event["body"] = request.body.decode("utf-8", "replace")
+        text = _utf8(request.body)
+        if text is not None and _is_text(
+            headers.get("content-type"), headers.get("content-encoding")
+        ):
+            event["body"] = text
             event["isBase64Encoded"] = False
         else:
             event["body"] = base64.b64encode(request.body).decode("ascii")
@@ -234,6 +237,14 @@ def build_event(
     else:
         event["isBase64Encoded"] = False
     return event
+
+
+def _utf8(body: bytes) -> str | None:
+    """The body as text, or None when it is not UTF-8 (then it travels base64-encoded)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 # --- The answer ----------------------------------------------------------------------------

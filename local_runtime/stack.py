@@ -29,6 +29,7 @@ from local_runtime.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
 from local_runtime.gateway import Gateway
 from local_runtime.http_api import HttpRequest, HttpResponse
 from local_runtime.lambda_runtime import FunctionRuntime
+from local_runtime.openapi import OPENAPI_PATH, OpenApiRoute
 from local_runtime.ses import LocalSes, SentEmail
 from local_runtime.template import DEFAULT_TEMPLATE, SamTemplate
 from local_runtime.tokens import DEFAULT_SELLER_ID_CLAIM, jwt_secret, mint_token
@@ -254,6 +255,9 @@ class LocalStack:
             self.functions.activate()
             self.functions.preload()
             self.gateway.register_local_route(OUTBOX_PATH, self._outbox_route)
+            self.gateway.register_local_route(
+                OPENAPI_PATH, OpenApiRoute(self.template, self.functions.handler)
+            )
             self.gateway.start()
             if self._seed:
                 self._run_seed()

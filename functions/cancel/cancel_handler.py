@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,9 +21,13 @@ from adapters import http_api
 from adapters.dynamodb_repository import DynamoDBOrderRepository
 from adapters.records import order_to_dict
 from adapters.schemas import (
+    CancellationOut,
     CancellationRequestIn,
     OrderIn,
+    OrderOut,
+    PreviewOut,
     cancellation_json,
+    documented_responses,
     order_json,
     preview_json,
 )
@@ -87,8 +91,10 @@ def _seller() -> str:
 @app.post(
     "/orders/<order_id>/cancellations/preview",
     summary="The refund and resulting status a cancellation would have; changes nothing",
+    responses=documented_responses(
+        {200: ("What the cancellation would do", PreviewOut)}, (404, 409, 413, 422)
+    ),
 )
-@tracer.capture_method
 def preview_cancellation(
     order_id: str, request: Annotated[CancellationRequestIn, Body()]
 ) -> Response[str]:
@@ -98,10 +104,27 @@ def preview_cancellation(
     return http_api.json_response(200, preview_json(plan))
 
 
-@app.post("/orders/<order_id>/cancellations", summary="Cancel an order, a package or some units")
-@tracer.capture_method
+@app.post(
+    "/orders/<order_id>/cancellations",
+    summary="Cancel an order, a package or some units",
+    responses=documented_responses(
+        {201: ("The cancellation (again, with Idempotent-Replayed, on a replay)", CancellationOut)},
+        (404, 409, 412, 413, 422),
+    ),
+)
 def create_cancellation(
-    order_id: str, request: Annotated[CancellationRequestIn, Body()]
+    order_id: str,
+    request: Annotated[CancellationRequestIn, Body()],
+    # Declared for the document and the presence check; the value is read from the raw
+    # header, which the resolver would split at commas.
+    _idempotency_key: Annotated[
+        str,
+        Header(alias="Idempotency-Key", description="1 to 128 printable ASCII characters"),
+    ],
+    _if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", description='the order version from the ETag, e.g. "3"'),
+    ] = None,
 ) -> Response[str]:
     seller_id = _seller()
     key = http_api.idempotency_key(app)
@@ -132,8 +155,8 @@ def create_cancellation(
 @app.post(
     "/orders/<order_id>/packages/<package_id>/ship",
     summary="Arrange shipment: the package goes to Awaiting Collection",
+    responses=documented_responses({200: ("The order after", OrderOut)}, (404, 409, 422)),
 )
-@tracer.capture_method
 def ship_package(order_id: str, package_id: str) -> Response[str]:
     order = services.ship(
         repository,
@@ -146,8 +169,14 @@ def ship_package(order_id: str, package_id: str) -> Response[str]:
     return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
 
 
-@app.put("/orders/<order_id>", summary="Ingest an order from the order system")
-@tracer.capture_method
+@app.put(
+    "/orders/<order_id>",
+    summary="Ingest an order from the order system",
+    responses=documented_responses(
+        {201: ("Created", OrderOut), 200: ("The identical order already existed", OrderOut)},
+        (409, 413),
+    ),
+)
 def put_order(order_id: str, body: Annotated[OrderIn, Body()]) -> Response[str]:
     seller_id = _seller()
     if body.seller_id != seller_id:

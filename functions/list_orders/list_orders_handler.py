@@ -15,7 +15,16 @@ from botocore.config import Config
 from adapters import http_api
 from adapters.dynamodb_repository import DynamoDBOrderRepository
 from adapters.page_tokens import PageTokens
-from adapters.schemas import cancellation_json, order_json, reasons_json
+from adapters.schemas import (
+    CancellationsOut,
+    OrderOut,
+    OrdersPageOut,
+    ReasonsOut,
+    cancellation_json,
+    documented_responses,
+    order_json,
+    reasons_json,
+)
 from domain import services
 from domain.errors import FieldError, RequestInvalid
 from domain.model import OrderStatus
@@ -59,8 +68,11 @@ def _seller() -> str:
     return http_api.seller_id(app, settings.seller_id_claim)
 
 
-@app.get("/orders", summary="List the seller's orders, newest first")
-@tracer.capture_method
+@app.get(
+    "/orders",
+    summary="List the seller's orders, newest first",
+    responses=documented_responses({200: ("A page of orders", OrdersPageOut)}, ()),
+)
 def list_orders(
     status: Annotated[OrderStatus, Query()] = OrderStatus.AWAITING_SHIPMENT,
     product_id: Annotated[list[str] | None, Query()] = None,
@@ -89,21 +101,31 @@ def list_orders(
     )
 
 
-@app.get("/orders/<order_id>", summary="One order, with what can still be cancelled")
-@tracer.capture_method
+@app.get(
+    "/orders/<order_id>",
+    summary="One order, with what can still be cancelled",
+    responses=documented_responses({200: ("The order; ETag is its version", OrderOut)}, (404,)),
+)
 def get_order(order_id: str) -> Response[str]:
     order = services.get_order(repository, _seller(), http_api.order_id(order_id))
     return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
 
 
-@app.get("/orders/<order_id>/cancellations", summary="The order's cancellations, oldest first")
-@tracer.capture_method
+@app.get(
+    "/orders/<order_id>/cancellations",
+    summary="The order's cancellations, oldest first",
+    responses=documented_responses({200: ("The cancellations", CancellationsOut)}, (404,)),
+)
 def list_cancellations(order_id: str) -> Response[str]:
     found = services.list_cancellations(repository, _seller(), http_api.order_id(order_id))
     return http_api.json_response(200, {"cancellations": [cancellation_json(c) for c in found]})
 
 
-@app.get("/cancel-reasons", summary="Reasons a seller can give, and which allow item level")
+@app.get(
+    "/cancel-reasons",
+    summary="Reasons a seller can give, and which allow item level",
+    responses=documented_responses({200: ("The reasons", ReasonsOut)}, ()),
+)
 def list_cancel_reasons() -> Response[str]:
     _seller()
     return http_api.json_response(200, reasons_json())

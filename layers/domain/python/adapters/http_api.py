@@ -122,6 +122,14 @@ def install_error_handlers(
 
     @app.exception_handler(ValidationException)
     def _validation(error: ValidationException) -> Response[str]:
+        # A missing key alone has its own code; with other problems, the body comes first.
+        if error.errors() and all(_is_missing_idempotency_key(e) for e in error.errors()):
+            return domain_problem(
+                IdempotencyKeyRequired(
+                    "submitting a cancellation needs an Idempotency-Key header",
+                    (FieldError("Idempotency-Key", "required"),),
+                )
+            )
         errors = tuple(_field_error(e) for e in error.errors())
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid request"
         return domain_problem(RequestInvalid(detail, errors))
@@ -146,12 +154,21 @@ def install_error_handlers(
         return problem("NOT_FOUND", "Not found", "no such route")
 
 
+def _is_missing_idempotency_key(error: Mapping[str, Any]) -> bool:
+    location = tuple(str(part).lower() for part in error.get("loc", ()))
+    return error.get("type") == "missing" and location == ("header", "idempotency-key")
+
+
 def _field_error(error: Mapping[str, Any]) -> FieldError:
-    location = [part for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    location = [
+        part for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")
+    ]
     if error.get("type") == "json_invalid":
         return FieldError("body", "is not valid JSON")
     if error.get("type") == "unsupported_content_type":
         return FieldError("body", "must be application/json")
+    if _is_missing_idempotency_key(error):
+        return FieldError("Idempotency-Key", "required")
     field = ""
     for part in location:
         if isinstance(part, int):
@@ -233,6 +250,10 @@ def _with_json_body(event: dict[str, Any]) -> dict[str, Any]:
         raise RequestInvalid(
             "the body is not valid JSON", (FieldError("body", "is not valid JSON"),)
         ) from None
+    if not isinstance(parsed, dict):
+        raise RequestInvalid(
+            "the body must be a JSON object", (FieldError("body", "must be a JSON object"),)
+        )
     headers["content-type"] = "application/json"
     return {**event, "body": text, "isBase64Encoded": False, "headers": headers}
 

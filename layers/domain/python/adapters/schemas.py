@@ -257,3 +257,178 @@ def reasons_json() -> dict[str, Any]:
 
 def _value(reason: Any) -> str | None:
     return None if reason is None else str(reason.value)
+
+
+# -- documentation of the responses ------------------------------------------------------
+# What the serializers above produce, as models for the OpenAPI document. A unit test
+# validates every serializer's output against its model, so the two cannot drift apart.
+class _Output(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+Money = Annotated[str, Field(pattern=r"^-?\d+(\.\d+)?$", examples=["12.30"])]
+
+
+class RefundOut(_Output):
+    currency: str
+    subtotal: Money
+    seller_discount: Money
+    platform_discount: Money
+    tax: Money
+    shipping_fee: Money
+    total: Money
+
+
+class BuyerOut(_Output):
+    name: str
+    email: str = Field(description="masked: first character, ***, @ and the domain")
+
+
+class PackageOut(_Output):
+    package_id: str
+    status: PackageStatus
+    cancellable: bool
+    ineligible_reason: str | None
+
+
+class LineOut(_Output):
+    line_id: str
+    product_id: str
+    sku_id: str
+    product_name: str
+    sku_name: str
+    package_id: str
+    quantity: int
+    cancelled_quantity: int
+    cancellable_quantity: int
+    item_cancellable: bool
+    ineligible_reason: str | None
+    unit_price: Money
+    seller_discount: Money
+    platform_discount: Money
+    tax: Money
+
+
+class ActionsOut(_Output):
+    cancel_order: bool
+    cancel_items: bool
+
+
+class OrderOut(_Output):
+    order_id: str
+    status: str
+    currency: str
+    created_at: str
+    updated_at: str
+    version: int
+    buyer: BuyerOut
+    shipping_fee: Money
+    packages: list[PackageOut]
+    lines: list[LineOut]
+    paid_total: Money
+    refunded_total: Money
+    actions: ActionsOut
+
+
+class OrdersPageOut(_Output):
+    orders: list[OrderOut]
+    next_page_token: str | None
+
+
+class PreviewItemOut(_Output):
+    line_id: str
+    quantity: int
+    refund: RefundOut
+
+
+class PreviewOut(_Output):
+    order_version: int
+    refund: RefundOut
+    items: list[PreviewItemOut]
+    resulting_order_status: str
+
+
+class CancellationItemOut(_Output):
+    line_id: str
+    sku_id: str
+    product_name: str
+    quantity: int
+    refund: RefundOut
+
+
+class NotificationOut(_Output):
+    status: str = Field(description="PENDING, SENT or FAILED")
+    sent_at: str | None
+
+
+class CancellationOut(_Output):
+    cancellation_id: str
+    order_id: str
+    scope: CancelScope
+    reason: CancelReason
+    package_id: str | None
+    note: str | None
+    items: list[CancellationItemOut]
+    refund: RefundOut
+    created_at: str
+    created_by: str
+    order_version: int
+    resulting_order_status: str
+    notification: NotificationOut
+
+
+class CancellationsOut(_Output):
+    cancellations: list[CancellationOut]
+
+
+class ReasonOut(_Output):
+    code: CancelReason
+    label: str
+    item_level_allowed: bool
+
+
+class ReasonsOut(_Output):
+    reasons: list[ReasonOut]
+
+
+class FieldProblemOut(_Output):
+    field: str
+    message: str
+
+
+class ProblemOut(_Output):
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str
+    errors: list[FieldProblemOut]
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "VALIDATION_ERROR, IDEMPOTENCY_KEY_REQUIRED or INVALID_PAGE_TOKEN",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "ORDER_NOT_FOUND",
+    409: "a rule of the order's current state forbids it (see the code)",
+    412: "ORDER_VERSION_MISMATCH",
+    413: "PAYLOAD_TOO_LARGE",
+    422: "REASON_NOT_ALLOWED_FOR_ITEMS, UNKNOWN_LINE or UNKNOWN_PACKAGE",
+    503: "temporarily unavailable; retry after Retry-After seconds",
+}
+
+
+def documented_responses(
+    success: dict[int, tuple[str, type[BaseModel]]], errors: tuple[int, ...]
+) -> dict[int, Any]:
+    """Powertools ``responses=`` for a route: its successes and its problem+json errors."""
+    responses: dict[int, Any] = {
+        status: {"description": text, "content": {"application/json": {"model": model}}}
+        for status, (text, model) in success.items()
+    }
+    for status in (400, 401, 403, *errors, 503):
+        responses[status] = {
+            "description": _ERROR_DESCRIPTIONS[status],
+            "content": {"application/problem+json": {"model": ProblemOut}},
+        }
+    return responses

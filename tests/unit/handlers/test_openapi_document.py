@@ -1,0 +1,52 @@
+"""``local_runtime.openapi`` on the functions loaded here: fast, without the local stack
+(``tests/integration/test_openapi.py`` checks what the stack serves)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+from local_runtime import PROJECT_ROOT
+from local_runtime.openapi import TITLE, build_document, function_resolvers
+from tests.unit.handlers.conftest import TEMPLATE, Functions
+
+
+def _operations(document: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, item in document["paths"].items() for method in item}
+
+
+def _template_operations() -> set[tuple[str, str]]:
+    return {(route.method, route.path.replace("+}", "}")) for route in TEMPLATE.routes}
+
+
+def test_the_merged_document_has_every_route_of_the_template(functions: Functions) -> None:
+    def load_handler(function_id: str) -> Any:
+        return getattr(functions.module(function_id), TEMPLATE.functions[function_id].handler_name)
+
+    found = function_resolvers(TEMPLATE, load_handler)
+    document = build_document((f.resolver for f in found), TEMPLATE.routes)
+
+    assert {f.function_id for f in found} == {route.function_id for route in TEMPLATE.routes}
+    assert document["info"]["title"] == TITLE
+    assert _operations(document) == _template_operations()
+    for route in TEMPLATE.routes:
+        operation = document["paths"][route.path.replace("+}", "}")][route.method.lower()]
+        assert operation["security"] == [{"bearerAuth": list(route.authorization_scopes)}]
+
+
+def test_the_command_prints_the_same_document_without_a_running_stack() -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "local_runtime.openapi"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    document = json.loads(completed.stdout)
+    assert document["info"]["title"] == TITLE
+    assert _operations(document) == _template_operations()
