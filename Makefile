@@ -83,6 +83,14 @@ invoke: venv ## Run one function on a sample event against the running local sta
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json" >&2; exit 2; }
 	$(PY) -m local_runtime.invoke "$(FN)" "$(EVENT)"
 
+.PHONY: reconcile
+reconcile: venv ## Run the reconciliation once against the running local stack
+	$(PY) -m local_runtime.invoke reconcile events/reconcile_schedule.json
+
+.PHONY: bench
+bench: local-deps ## Measure listing read amplification and route latency on a local stack
+	$(PY) bench/bench_api.py
+
 .PHONY: clean
 clean: ## Remove virtual environments, build output and caches
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov \

@@ -48,11 +48,14 @@ def main() -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Where boto3 found its endpoint, once per client: noise at INFO.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
     seller = os.environ.get("SELLER") or DEMO_SELLER
     stack = LocalStack(
         port=int(os.environ.get("PORT") or 3000),
         seed=os.environ.get("SEED", "1").lower() not in ("0", "false", "no", ""),
         stack_file=stack_file_path(),
+        schedule_interval_seconds=float(os.environ.get("RECONCILE_INTERVAL_SECONDS") or 60),
     )
     # SIGINT too: a shell starting this in the background would otherwise leave it ignored.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -26,6 +26,12 @@ import boto3
 from local_runtime import PROJECT_ROOT
 from local_runtime.auth import TokenVerifier
 from local_runtime.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from local_runtime.event_sources import (
+    Scheduler,
+    StreamPoller,
+    scheduled_functions,
+    stream_subscriptions,
+)
 from local_runtime.gateway import Gateway
 from local_runtime.http_api import HttpRequest, HttpResponse
 from local_runtime.lambda_runtime import FunctionRuntime
@@ -149,6 +155,7 @@ class LocalStack:
         ses_identities: Iterable[str] = (),
         seed: bool = False,
         stack_file: Path | None = None,
+        schedule_interval_seconds: float = 0,
     ) -> None:
         self.region = region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.template = SamTemplate.load(
@@ -173,6 +180,14 @@ class LocalStack:
             self.functions.invoke,
             TokenVerifier(self.jwt_secret),
             port=port,
+        )
+        self._schedule_interval = schedule_interval_seconds
+        self.stream_poller: StreamPoller | None = None
+        self.scheduler = Scheduler(
+            scheduled_functions(self.template.functions.values()),
+            self.functions.invoke,
+            self.region,
+            schedule_interval_seconds,
         )
         self._environment = EnvironmentPatch()
         self._applied_environment: dict[str, str] = {}
@@ -259,6 +274,7 @@ class LocalStack:
                 OPENAPI_PATH, OpenApiRoute(self.template, self.functions.handler)
             )
             self.gateway.start()
+            self._start_event_sources()
             if self._seed:
                 self._run_seed()
             self.gateway.mark_ready()
@@ -284,6 +300,8 @@ class LocalStack:
         self._started = False
         LocalStack._running = None
         steps = (
+            self.scheduler.stop,
+            self._stop_stream_poller,
             self.gateway.stop,
             self.functions.deactivate,
             self._environment.restore,
@@ -296,6 +314,25 @@ class LocalStack:
                 step()
             except Exception:
                 logger.exception("stopping the local stack: %s failed", step.__qualname__)
+
+    def _start_event_sources(self) -> None:
+        """What Lambda's event source mappings and EventBridge do in AWS."""
+        stream_arn = self.table_description.get("LatestStreamArn")
+        subscriptions = stream_subscriptions(self.template.functions.values())
+        if stream_arn and subscriptions:
+            self.stream_poller = StreamPoller(
+                self.client("dynamodbstreams"), stream_arn, subscriptions, self.functions.invoke
+            )
+            self.stream_poller.start()
+        self.scheduler.start()
+
+    def _stop_stream_poller(self) -> None:
+        if self.stream_poller is not None:
+            self.stream_poller.stop()
+
+    def run_scheduled(self) -> dict[str, Any]:
+        """Run the schedule-driven functions once, now (``make reconcile`` in process)."""
+        return self.scheduler.run_once()
 
     def _remove_stack_file(self) -> None:
         if self._stack_file is None or not self._stack_file.exists():

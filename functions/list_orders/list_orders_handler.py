@@ -86,6 +86,12 @@ def list_orders(
             f"at most {MAX_PRODUCT_FILTERS} product ids can be given",
             (FieldError("product_id", f"at most {MAX_PRODUCT_FILTERS} values"),),
         )
+    malformed = [p for p in product_ids if not http_api.is_identifier(p)]
+    if malformed:
+        raise RequestInvalid(
+            "product ids are 1 to 128 letters, digits and . _ : -",
+            tuple(FieldError("product_id", f"not a product id: {p[:40]}") for p in malformed),
+        )
     position = (
         page_tokens.position(page_token, seller_id, status, product_ids) if page_token else None
     )

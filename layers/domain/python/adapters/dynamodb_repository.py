@@ -9,11 +9,14 @@ address its own items):
 | product entry   | SELLER#<s>#ORDER#<o>            | PRODUCT#<product_id>       |
 | cancellation    | SELLER#<s>#ORDER#<o>            | CANCELLATION#<version>#<id>|
 | idempotency key | SELLER#<s>#IDEMPOTENCY#<key>    | IDEMPOTENCY                |
+| reconciler      | RECONCILER                      | CHECKPOINT                 |
 
 Index ``by_status`` (status_pk = SELLER#<s>#STATUS#<status>, created_sk = <time>#<o>)
 holds whole orders; index ``by_product`` (product_pk = SELLER#<s>#STATUS#<status>#PRODUCT#<p>,
 same sort key) holds one key-only entry per product of an order, rewritten in the same
-transaction whenever the order's status changes.
+transaction whenever the order's status changes. Index ``by_pending_notification`` holds
+the cancellations whose buyer email has not gone out; ``by_update`` holds orders by the
+day and time they last changed. Both are read by the notification store.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ PRODUCT_PREFIX = "PRODUCT#"
 CANCELLATION_PREFIX = "CANCELLATION#"
 BY_STATUS = "by_status"
 BY_PRODUCT = "by_product"
+BY_PENDING_NOTIFICATION = "by_pending_notification"
+BY_UPDATE = "by_update"
 
 # Errors after which the caller may retry later; nothing was written.
 _UNAVAILABLE_CODES = frozenset(
@@ -86,6 +91,17 @@ def idempotency_pk(seller_id: str, key: str) -> str:
     return f"SELLER#{seller_id}#IDEMPOTENCY#{key}"
 
 
+PENDING_NOTIFICATIONS = "NOTIFICATION#PENDING"
+
+
+def updated_pk(moment: datetime) -> str:
+    return f"UPDATED#{sortable_time(moment)[:10]}"
+
+
+def updated_sk(order: Order) -> str:
+    return f"{sortable_time(order.updated_at)}#{order.seller_id}#{order.order_id}"
+
+
 def created_sk(order: Order) -> str:
     return f"{sortable_time(order.created_at)}#{order.order_id}"
 
@@ -112,7 +128,7 @@ class DynamoDBOrderRepository:
 
     # -- reads ------------------------------------------------------------------------
     def get(self, seller_id: str, order_id: str) -> Order | None:
-        with _translated_errors():
+        with translated_errors():
             response = self._client.get_item(
                 TableName=self._table,
                 Key=to_attributes({"pk": order_pk(seller_id, order_id), "sk": ORDER_SK}),
@@ -266,7 +282,7 @@ class DynamoDBOrderRepository:
         update = self._update_order_if_version(before, after)
         if before.status is after.status:
             try:
-                with _translated_errors():
+                with translated_errors():
                     self._client.update_item(**update)
             except ClientError as error:
                 if _code(error) == "ConditionalCheckFailedException":
@@ -313,6 +329,8 @@ class DynamoDBOrderRepository:
         attributes = {
             "status_pk": status_pk(after.seller_id, after.status),
             "created_sk": created_sk(after),
+            "updated_pk": updated_pk(after.updated_at),
+            "updated_sk": updated_sk(after),
             **order_to_dict(after),
         }
         names = {f"#a{i}": name for i, name in enumerate(attributes)}
@@ -353,7 +371,7 @@ class DynamoDBOrderRepository:
         so a transaction retried after a timeout is applied at most once.
         """
         try:
-            with _translated_errors():
+            with translated_errors():
                 self._client.transact_write_items(TransactItems=actions)
         except ClientError as error:
             if _code(error) != "TransactionCanceledException":
@@ -366,7 +384,7 @@ class DynamoDBOrderRepository:
         return None
 
     def _get_item(self, pk: str, sk: str) -> dict[str, Any] | None:
-        with _translated_errors():
+        with translated_errors():
             response = self._client.get_item(
                 TableName=self._table,
                 Key=to_attributes({"pk": pk, "sk": sk}),
@@ -383,7 +401,7 @@ class DynamoDBOrderRepository:
         }
         found: list[dict[str, Any]] = []
         for attempt in range(_MAX_UNPROCESSED_ROUNDS):
-            with _translated_errors():
+            with translated_errors():
                 response = self._client.batch_get_item(RequestItems=request)
             found.extend(from_attributes(i) for i in response["Responses"].get(self._table, []))
             request = response.get("UnprocessedKeys") or {}
@@ -401,7 +419,7 @@ class DynamoDBOrderRepository:
         if after_position is not None:
             condition += " AND created_sk < :after"
             values[":after"] = after_position
-        with _translated_errors():
+        with translated_errors():
             response: dict[str, Any] = self._client.query(
                 TableName=self._table,
                 IndexName=index,
@@ -417,7 +435,7 @@ class DynamoDBOrderRepository:
         while True:
             if start is not None:
                 kwargs["ExclusiveStartKey"] = start
-            with _translated_errors():
+            with translated_errors():
                 response = self._client.query(TableName=self._table, **kwargs)
             yield from (from_attributes(i) for i in response.get("Items", []))
             start = response.get("LastEvaluatedKey")
@@ -432,6 +450,8 @@ def _order_item(order: Order, fingerprint: str | None) -> dict[str, Any]:
         "type": "ORDER",
         "status_pk": status_pk(order.seller_id, order.status),
         "created_sk": created_sk(order),
+        "updated_pk": updated_pk(order.updated_at),
+        "updated_sk": updated_sk(order),
         "fingerprint": fingerprint,
         **order_to_dict(order),
     }
@@ -442,6 +462,9 @@ def _cancellation_item(cancellation: Cancellation) -> dict[str, Any]:
         "pk": order_pk(cancellation.seller_id, cancellation.order_id),
         "sk": cancellation_sk(cancellation),
         "type": "CANCELLATION",
+        # In the pending-notification index until the buyer email is sent or given up.
+        "pending_pk": PENDING_NOTIFICATIONS,
+        "pending_sk": f"{sortable_time(cancellation.created_at)}#{cancellation.cancellation_id}",
         **cancellation_to_dict(cancellation),
     }
 
@@ -471,7 +494,7 @@ def _code(error: ClientError) -> str:
 
 
 @contextmanager
-def _translated_errors() -> Iterator[None]:
+def translated_errors() -> Iterator[None]:
     try:
         yield
     except ClientError as error:

@@ -286,9 +286,14 @@ def header(app: APIGatewayHttpResolver, name: str) -> str | None:
     return None
 
 
+def is_identifier(value: str) -> bool:
+    """An order, product, line or package id as ingestion accepts them."""
+    return _ORDER_ID.match(value) is not None
+
+
 def order_id(value: str) -> str:
     """An order id from the path; one that no order could have is simply not found."""
-    if not _ORDER_ID.match(value):
+    if not is_identifier(value):
         raise OrderNotFound(f"order {value[:64]} not found")
     return value
 

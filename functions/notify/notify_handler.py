@@ -1,0 +1,92 @@
+"""Emails the buyer about each new cancellation, from the table's stream."""
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from adapters.notification_store import CancellationKey, NotificationStore
+from adapters.notifier import Notifier, Outcome, SesMailer
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    sender: str
+    marketplace_name: str
+
+    @classmethod
+    def from_environment(cls) -> "Settings":
+        return cls(
+            table_name=os.environ["TABLE_NAME"],
+            sender=os.environ["EMAIL_SENDER"],
+            marketplace_name=os.environ.get("MARKETPLACE_NAME", "Marketplace"),
+        )
+
+
+settings = Settings.from_environment()
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+_config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+# SES is retried by the notifier, which knows which failures are worth retrying.
+_ses_config = Config(
+    retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=10
+)
+notifier = Notifier(
+    NotificationStore(boto3.client("dynamodb", config=_config), settings.table_name),
+    SesMailer(boto3.client("ses", config=_ses_config), settings.marketplace_name),
+    sender=settings.sender,
+    marketplace_name=settings.marketplace_name,
+    clock=lambda: datetime.now(UTC),
+)
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+METRIC_BY_OUTCOME = {
+    Outcome.SENT: "EmailsSent",
+    Outcome.FAILED: "EmailsFailed",
+    Outcome.DUPLICATE_SUPPRESSED: "DuplicateEmailsSuppressed",
+    Outcome.LEFT_PENDING: "EmailsLeftPending",
+}
+
+
+@tracer.capture_method
+def notify(record: DynamoDBRecord) -> None:
+    keys = record.dynamodb.keys if record.dynamodb else None
+    if not keys:
+        logger.warning("stream record without keys", extra={"event_id": record.event_id})
+        return
+    report = notifier.deliver(CancellationKey(str(keys["pk"]), str(keys["sk"])))
+    logger.info(
+        "buyer notification",
+        extra={
+            "outcome": report.outcome.value,
+            "cancellation_id": report.cancellation_id,
+            "order_id": report.order_id,
+            "detail": report.detail,
+        },
+    )
+    metric = METRIC_BY_OUTCOME.get(report.outcome)
+    if metric:
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return process_partial_response(
+        event=event, record_handler=notify, processor=processor, context=context
+    )

@@ -1,0 +1,395 @@
+"""Buyer emails, exactly once, and the reconciliation job: DynamoDB Local, the stream
+poller and SES on moto, with SES failures injected through botocore's event hooks."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import itertools
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from botocore.awsrequest import AWSResponse
+
+from local_runtime.stack import LocalStack
+from tests.integration.conftest import (
+    ApiClient,
+    SellerClient,
+    items_request,
+    line,
+    order_input,
+    package,
+)
+
+NOTIFY = "NotifyFunction"
+RECONCILE = "ReconcileFunction"
+STREAM_ARN = (
+    "arn:aws:dynamodb:us-east-1:123456789012:table/OrdersTable/stream/2026-11-26T00:00:00.000"
+)
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.1)
+
+
+def emails_to(stack: LocalStack, address: str) -> list[Any]:
+    return [message for message in stack.outbox() if address in message.to]
+
+
+def notification_of(seller: SellerClient, order_id: str) -> dict[str, Any]:
+    (cancellation,) = seller.cancellation_list(order_id)
+    notification: dict[str, Any] = cancellation["notification"]
+    return notification
+
+
+def cancellation_key(seller: SellerClient, order_id: str, cancellation: dict[str, Any]) -> dict:
+    return {
+        "pk": {"S": f"SELLER#{seller.seller_id}#ORDER#{order_id}"},
+        "sk": {
+            "S": f"CANCELLATION#{cancellation['order_version']:010d}"
+            f"#{cancellation['cancellation_id']}"
+        },
+    }
+
+
+def stream_batch(keys: list[dict[str, Any]]) -> dict[str, Any]:
+    """A Lambda-shaped DynamoDB Streams batch announcing these cancellation items."""
+    return {
+        "Records": [
+            {
+                "eventID": f"event-{index}",
+                "eventName": "INSERT",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "ApproximateCreationDateTime": int(time.time()),
+                    "Keys": key,
+                    "NewImage": {**key, "type": {"S": "CANCELLATION"}},
+                    "SequenceNumber": str(1000 + index),
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+                "eventSourceARN": STREAM_ARN,
+            }
+            for index, key in enumerate(keys)
+        ]
+    }
+
+
+def modules(stack: LocalStack, function_id: str) -> list[Any]:
+    return [instance.module for instance in stack.functions.instances(function_id)]
+
+
+class SesFaults:
+    """Makes SendRawEmail fail for the notify and reconcile functions' SES clients:
+    ``rule(call_number, recipients)`` returns an SES error code, or None to let it through."""
+
+    def __init__(self, stack: LocalStack, rule: Callable[[int, list[str]], str | None]) -> None:
+        self._clients = [
+            module.notifier._mailer._client
+            for function_id in (NOTIFY, RECONCILE)
+            for module in modules(stack, function_id)
+        ]
+        self._rule = rule
+        self._calls = itertools.count(1)
+        self._lock = threading.Lock()
+        self._recipients = threading.local()
+        self.injected: list[str] = []
+
+    def _remember(self, params: dict[str, Any], **_: Any) -> None:
+        self._recipients.value = list(params.get("Destinations", []))
+
+    def _fail(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        with self._lock:
+            number = next(self._calls)
+        code = self._rule(number, getattr(self._recipients, "value", []))
+        if code is None:
+            return None
+        self.injected.append(code)
+        status = 400 if code in ("Throttling", "MessageRejected") else 503
+        parsed = {
+            "Error": {"Code": code, "Message": f"injected {code}", "Type": "Sender"},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+        return AWSResponse("https://email.local", status, {}, None), parsed
+
+    def __enter__(self) -> SesFaults:
+        for client in self._clients:
+            client.meta.events.register(
+                "before-parameter-build.ses.SendRawEmail", self._remember, unique_id="faults-p"
+            )
+            client.meta.events.register(
+                "before-call.ses.SendRawEmail", self._fail, unique_id="faults-c"
+            )
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for client in self._clients:
+            client.meta.events.unregister(
+                "before-parameter-build.ses.SendRawEmail", unique_id="faults-p"
+            )
+            client.meta.events.unregister("before-call.ses.SendRawEmail", unique_id="faults-c")
+
+
+@pytest.fixture(autouse=True)
+def no_backoff_sleep(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The notifier's backoff waits seconds between SES attempts; the tests need not."""
+    for function_id in (NOTIFY, RECONCILE):
+        for module in modules(local_stack, function_id):
+            monkeypatch.setattr(module.notifier, "_pause", lambda _attempt: None)
+
+
+@pytest.fixture
+def reconcile(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Run the reconciler once; pending notifications count as overdue at once."""
+    for module in modules(local_stack, RECONCILE):
+        monkeypatch.setattr(module, "settings", replace(module.settings, pending_after=timedelta()))
+
+    def run(event: dict[str, Any] | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = local_stack.functions.invoke(RECONCILE, event or {})
+        return result
+
+    return run
+
+
+@contextlib.contextmanager
+def stream_consumer_down(stack: LocalStack) -> Iterator[None]:
+    assert stack.stream_poller is not None
+    stack.stream_poller.pause()
+    try:
+        yield
+    finally:
+        stack.stream_poller.resume()
+
+
+@contextlib.contextmanager
+def captured_function_logs() -> Iterator[io.StringIO]:
+    """What the functions' Powertools loggers write while the block runs."""
+    stream_handlers = [
+        handler
+        for handler in logging.getLogger("order-cancellations").handlers
+        if isinstance(handler, logging.StreamHandler)
+    ]
+    assert stream_handlers, "the functions log through a stream handler"
+    buffer = io.StringIO()
+    previous = [handler.setStream(buffer) for handler in stream_handlers]
+    try:
+        yield buffer
+    finally:
+        for handler, stream in zip(stream_handlers, previous, strict=True):
+            handler.setStream(stream)
+
+
+def ordered_and_cancelled(
+    seller: SellerClient, unique_id: Callable[..., str], *, quantity: int = 1
+) -> tuple[str, str, dict[str, Any]]:
+    order_id = unique_id("ORD")
+    email = f"{order_id.lower()}@example.com"
+    seller.create_order(order_input(order_id, seller.seller_id, email=email))
+    cancellation = seller.cancelled(order_id, items_request(("L1", quantity)))
+    return order_id, email, cancellation
+
+
+def test_a_partial_cancellation_puts_one_email_in_the_outbox(
+    local_stack: LocalStack, api: ApiClient, seller: SellerClient, unique_id: Any
+) -> None:
+    order_id, email, _ = ordered_and_cancelled(seller, unique_id)
+
+    def outbox_for_buyer() -> list[dict[str, Any]]:
+        messages = api.get("/_local/outbox").json()["messages"]
+        return [m for m in messages if email in m["to"]]
+
+    (message,) = wait_for(outbox_for_buyer)
+    assert order_id in message["subject"]
+    assert "Mug" in message["text"]
+    assert "<html" in message["html"].lower()
+    assert wait_for(lambda: notification_of(seller, order_id)["status"] == "SENT")
+    assert notification_of(seller, order_id)["sent_at"] is not None
+    time.sleep(0.5)
+    assert len(outbox_for_buyer()) == 1
+
+
+def test_the_same_batch_delivered_three_times_sends_one_email(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any
+) -> None:
+    with stream_consumer_down(local_stack):
+        order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
+        batch = stream_batch([cancellation_key(seller, order_id, cancellation)])
+
+        responses = [local_stack.functions.invoke(NOTIFY, batch) for _ in range(3)]
+
+    assert responses == [{"batchItemFailures": []}] * 3
+    assert len(emails_to(local_stack, email)) == 1
+    assert notification_of(seller, order_id)["status"] == "SENT"
+    # The stream delivers it a fourth time once the consumer is back: still one email.
+    assert local_stack.stream_poller is not None
+    local_stack.stream_poller.drain()
+    assert len(emails_to(local_stack, email)) == 1
+
+
+def test_concurrent_deliveries_of_one_cancellation_send_one_email(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any
+) -> None:
+    with stream_consumer_down(local_stack):
+        order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
+        batch = stream_batch([cancellation_key(seller, order_id, cancellation)])
+        threads = [
+            threading.Thread(target=local_stack.functions.invoke, args=(NOTIFY, batch))
+            for _ in range(4)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    assert len(emails_to(local_stack, email)) == 1
+
+
+def test_throttling_on_a_third_of_the_calls_loses_no_email(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
+) -> None:
+    emails: list[str] = []
+    # Every third SendRawEmail is throttled; the first six outright, so that some
+    # cancellations run out of attempts in their invocation and are left pending.
+    with SesFaults(
+        local_stack, lambda n, _to: "Throttling" if n % 3 == 0 or n <= 6 else None
+    ) as faults:
+        assert local_stack.stream_poller is not None
+        with stream_consumer_down(local_stack):
+            keys = []
+            for _ in range(6):
+                order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
+                emails.append(email)
+                keys.append(cancellation_key(seller, order_id, cancellation))
+            # This invocation stands for the stream's delivery of these six records.
+            local_stack.functions.invoke(NOTIFY, stream_batch(keys))
+            local_stack.stream_poller.discard_pending()
+        left_pending = [e for e in emails if not emails_to(local_stack, e)]
+        assert "Throttling" in faults.injected
+        assert left_pending, "the injected throttling left some emails for the reconciler"
+
+        summary = reconcile()
+
+    assert summary["notifications"].get("SENT", 0) >= len(left_pending)
+    assert [len(emails_to(local_stack, e)) for e in emails] == [1] * 6
+
+
+def test_a_rejected_address_ends_failed_and_is_never_retried(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
+) -> None:
+    with SesFaults(
+        local_stack,
+        lambda _n, to: "MessageRejected" if any("rejected" in a for a in to) else None,
+    ) as faults:
+        order_id = unique_id("ORD")
+        email = f"rejected-{order_id.lower()}@example.com"
+        seller.create_order(order_input(order_id, seller.seller_id, email=email))
+        seller.cancelled(order_id, items_request(("L1", 1)))
+
+        assert wait_for(lambda: notification_of(seller, order_id)["status"] == "FAILED")
+        tried = len(faults.injected)
+        reconcile()
+
+    assert tried == 1
+    assert len(faults.injected) == 1
+    assert notification_of(seller, order_id) == {"status": "FAILED", "sent_at": None}
+    assert emails_to(local_stack, email) == []
+
+
+def test_a_cancellation_whose_stream_record_was_lost_is_emailed_by_the_next_reconcile(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
+) -> None:
+    assert local_stack.stream_poller is not None
+    with stream_consumer_down(local_stack):
+        order_id, email, _ = ordered_and_cancelled(seller, unique_id)
+        assert local_stack.stream_poller.discard_pending() >= 1
+
+    local_stack.stream_poller.drain()
+    assert emails_to(local_stack, email) == []
+    assert notification_of(seller, order_id)["status"] == "PENDING"
+
+    reconcile()
+
+    assert len(emails_to(local_stack, email)) == 1
+    assert notification_of(seller, order_id)["status"] == "SENT"
+
+
+def test_an_order_tampered_with_in_the_table_is_reported_not_repaired(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
+) -> None:
+    order_id = unique_id("ORD")
+    seller.create_order(
+        order_input(
+            order_id,
+            seller.seller_id,
+            packages=[package("PK1")],
+            lines=[line("L1", "PK1", quantity=3)],
+        )
+    )
+    seller.cancelled(order_id, items_request(("L1", 1)))
+    key = {"pk": {"S": f"SELLER#{seller.seller_id}#ORDER#{order_id}"}, "sk": {"S": "ORDER"}}
+    local_stack.client("dynamodb").update_item(
+        TableName=local_stack.table_name,
+        Key=key,
+        UpdateExpression="SET #lines[0].cancelled_quantity = :two",
+        ExpressionAttributeNames={"#lines": "lines"},
+        ExpressionAttributeValues={":two": {"N": "2"}},
+    )
+    now = datetime.now(UTC)
+    window = {
+        "window": {
+            "from": (now - timedelta(minutes=5)).isoformat(),
+            "to": (now + timedelta(minutes=1)).isoformat(),
+        }
+    }
+
+    with captured_function_logs() as logs:
+        summary = reconcile(window)
+
+    assert summary["violations"] >= 1
+    reports = [
+        json.loads(entry)
+        for entry in logs.getvalue().splitlines()
+        if entry.startswith("{") and order_id in entry and "does not add up" in entry
+    ]
+    assert {report["check"] for report in reports} == {"cancelled_matches_cancellations"}
+    (report,) = reports
+    assert report["level"] == "ERROR"
+    assert report["numbers"] == {"line_id": "L1", "recorded": 2, "from_cancellations": 1}
+    # Reported, not repaired: the table still holds the tampered number.
+    assert seller.order(order_id)["lines"][0]["cancelled_quantity"] == 2
+
+
+def test_scheduled_runs_check_each_changed_order_once_and_resume_from_a_checkpoint(
+    local_stack: LocalStack,
+    seller: SellerClient,
+    unique_id: Any,
+    reconcile: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for module in modules(local_stack, RECONCILE):
+        monkeypatch.setattr(module, "SETTLE", timedelta())
+    ordered_and_cancelled(seller, unique_id)
+
+    runs = [reconcile()]
+    while runs[-1]["more"] and len(runs) < 20:
+        runs.append(reconcile())
+    again = reconcile()
+
+    assert not runs[-1]["more"]
+    assert sum(run["orders_checked"] for run in runs) >= 1
+    assert all(run["checkpoint_advanced"] for run in runs if run["orders_checked"])
+    assert again["orders_checked"] == 0
+    assert again["checkpoint_advanced"] is False
