@@ -50,6 +50,8 @@ def main() -> int:
     )
     # Where boto3 found its endpoint, once per client: noise at INFO.
     logging.getLogger("botocore").setLevel(logging.WARNING)
+    # moto's access log: every SES call the notify function makes.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     seller = os.environ.get("SELLER") or DEMO_SELLER
     stack = LocalStack(
         port=int(os.environ.get("PORT") or 3000),
