@@ -1,0 +1,109 @@
+"""The local stand-ins for Lambda's event sources: filter criteria, record shape, retries."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local_runtime.event_sources import (
+    StreamPoller,
+    lambda_stream_record,
+    matches,
+    scheduled_functions,
+    stream_subscriptions,
+)
+from local_runtime.template import SamTemplate
+
+TEMPLATE = SamTemplate.load()
+EVENTS = Path(__file__).parents[3] / "events"
+
+
+def stream_record(event_name: str, item_type: str) -> dict[str, Any]:
+    return {
+        "eventID": f"{event_name}-{item_type}",
+        "eventName": event_name,
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": datetime(2026, 11, 26, 9, 0, tzinfo=UTC),
+            "Keys": {"pk": {"S": "P"}, "sk": {"S": "S"}},
+            "NewImage": {"type": {"S": item_type}},
+        },
+    }
+
+
+def test_notify_is_subscribed_to_new_cancellations_only() -> None:
+    (subscription,) = stream_subscriptions(TEMPLATE.functions.values())
+    assert subscription.function_id == "NotifyFunction"
+
+    def wanted(event_name: str, item_type: str) -> bool:
+        return subscription.wants(lambda_stream_record(stream_record(event_name, item_type), "a"))
+
+    assert wanted("INSERT", "CANCELLATION")
+    assert not wanted("MODIFY", "CANCELLATION")
+    assert not wanted("INSERT", "ORDER")
+    assert not wanted("REMOVE", "IDEMPOTENCY")
+
+
+def test_the_sample_stream_batch_passes_the_templates_filter() -> None:
+    (subscription,) = stream_subscriptions(TEMPLATE.functions.values())
+    batch = json.loads((EVENTS / "notify_stream_batch.json").read_text())
+    assert all(subscription.wants(record) for record in batch["Records"])
+
+
+def test_patterns_nest_and_list_the_accepted_values() -> None:
+    pattern = {"a": {"b": ["x", "y"]}, "c": ["z"]}
+    assert matches(pattern, {"a": {"b": "y", "other": 1}, "c": "z"})
+    assert not matches(pattern, {"a": {"b": "w"}, "c": "z"})
+    assert not matches(pattern, {"a": {"b": "x"}})
+    assert not matches(pattern, {"a": "b", "c": "z"})
+
+
+def test_records_reach_the_function_as_lambda_delivers_them() -> None:
+    record = lambda_stream_record(stream_record("INSERT", "CANCELLATION"), "arn:stream")
+
+    assert record["eventSourceARN"] == "arn:stream"
+    assert record["eventSource"] == "aws:dynamodb"
+    assert record["dynamodb"]["ApproximateCreationDateTime"] == 1795683600
+
+
+def test_reconcile_is_the_scheduled_function() -> None:
+    assert scheduled_functions(TEMPLATE.functions.values()) == ["ReconcileFunction"]
+
+
+class FakeStreams:
+    """One shard holding the given records, read once."""
+
+    def __init__(self, records: list[dict[str, Any]]) -> None:
+        self._records = records
+
+    def describe_stream(self, StreamArn: str) -> dict[str, Any]:
+        return {"StreamDescription": {"Shards": [{"ShardId": "shard-1"}]}}
+
+    def get_shard_iterator(self, **_: Any) -> dict[str, Any]:
+        return {"ShardIterator": "start"}
+
+    def get_records(self, ShardIterator: str, Limit: int) -> dict[str, Any]:
+        records, self._records = self._records, []
+        return {"Records": records, "NextShardIterator": "next"}
+
+
+def test_failed_records_are_retried_alone_then_given_up() -> None:
+    (subscription,) = stream_subscriptions(TEMPLATE.functions.values())
+    records = [stream_record("INSERT", "CANCELLATION") for _ in range(2)]
+    records[1]["eventID"] = "second"
+    invocations: list[list[str]] = []
+
+    def invoke(function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        ids = [r["eventID"] for r in event["Records"]]
+        invocations.append(ids)
+        return {"batchItemFailures": [{"itemIdentifier": "second"}] if "second" in ids else []}
+
+    poller = StreamPoller(FakeStreams(records), "arn", [subscription], invoke)
+    for _ in range(subscription.maximum_retry_attempts + 3):
+        poller.poll_once()
+
+    assert invocations[0] == ["INSERT-CANCELLATION", "second"]
+    assert invocations[1:] == [["second"]] * subscription.maximum_retry_attempts
+    assert [r["eventID"] for r in subscription.gave_up] == ["second"]
