@@ -8,16 +8,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
 from adapters import http_api
+from adapters.aws_clients import dynamodb_client
 from adapters.dynamodb_repository import DynamoDBOrderRepository
 from adapters.records import order_to_dict
 from adapters.schemas import (
@@ -57,12 +56,7 @@ settings = Settings.from_environment()
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-dynamodb = boto3.client(
-    "dynamodb",
-    config=Config(
-        retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5
-    ),
-)
+dynamodb = dynamodb_client()
 repository = DynamoDBOrderRepository(dynamodb, settings.table_name)
 
 app = APIGatewayHttpResolver(enable_validation=True)

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
@@ -15,8 +14,8 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
+from adapters.aws_clients import dynamodb_client, ses_client
 from adapters.notification_store import CancellationKey, NotificationStore
 from adapters.notifier import Notifier, Outcome, SesMailer
 
@@ -40,14 +39,9 @@ settings = Settings.from_environment()
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-_config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-# SES is retried by the notifier, which knows which failures are worth retrying.
-_ses_config = Config(
-    retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=10
-)
 notifier = Notifier(
-    NotificationStore(boto3.client("dynamodb", config=_config), settings.table_name),
-    SesMailer(boto3.client("ses", config=_ses_config), settings.marketplace_name),
+    NotificationStore(dynamodb_client(), settings.table_name),
+    SesMailer(ses_client(), settings.marketplace_name),
     sender=settings.sender,
     marketplace_name=settings.marketplace_name,
     clock=lambda: datetime.now(UTC),

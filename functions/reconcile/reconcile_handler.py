@@ -12,12 +12,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from botocore.config import Config
 
+from adapters.aws_clients import dynamodb_client, ses_client
 from adapters.notification_store import NotificationStore
 from adapters.notifier import Notifier, SesMailer
 from domain.invariants import check_order
@@ -53,14 +52,10 @@ settings = Settings.from_environment()
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
-_config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-store = NotificationStore(boto3.client("dynamodb", config=_config), settings.table_name)
+store = NotificationStore(dynamodb_client(), settings.table_name)
 notifier = Notifier(
     store,
-    SesMailer(
-        boto3.client("ses", config=Config(retries={"mode": "standard", "max_attempts": 1})),
-        settings.marketplace_name,
-    ),
+    SesMailer(ses_client(), settings.marketplace_name),
     sender=settings.sender,
     marketplace_name=settings.marketplace_name,
     clock=lambda: datetime.now(UTC),

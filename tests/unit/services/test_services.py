@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from domain import services
-from domain.cancellation import cancel
+from domain.cancellation import CancellationRequest, cancel
 from domain.errors import (
     IdempotencyKeyReused,
     ItemNotCancellable,
@@ -52,6 +53,29 @@ def submit(repo: FakeRepository, request=None, *, key="K1", fingerprint="F1", ex
         new_id=lambda: next(ids),
         idempotency_ttl=TTL,
     )
+
+
+def cancelled_concurrently(
+    repo: FakeRepository, request: CancellationRequest
+) -> Callable[[], None]:
+    """Another request's cancellation, landing just before this one's write."""
+
+    def land() -> None:
+        current = repo.get("S1", "O1")
+        assert current is not None
+        after, _ = cancel(current, request, cancellation_id="X", actor="b", now=NOW)
+        repo.orders[("S1", "O1")] = after
+
+    return land
+
+
+def shipped_concurrently(repo: FakeRepository) -> Callable[[], None]:
+    def land() -> None:
+        current = repo.get("S1", "O1")
+        assert current is not None
+        repo.orders[("S1", "O1")] = ship_package(current, "PK1", now=NOW)
+
+    return land
 
 
 def test_submit_applies_once_and_replays_the_original(repo: FakeRepository) -> None:
@@ -126,15 +150,7 @@ def test_rules_run_after_the_version_check(repo: FakeRepository) -> None:
 
 
 def test_a_lost_race_is_decided_again_on_the_new_state(repo: FakeRepository) -> None:
-    def concurrent_cancel_of_two_units() -> None:
-        current = repo.get("S1", "O1")
-        assert current is not None
-        after, _ = cancel(
-            current, items_request(("L1", 2)), cancellation_id="X", actor="b", now=NOW
-        )
-        repo.orders[("S1", "O1")] = after
-
-    repo.before_write = concurrent_cancel_of_two_units
+    repo.before_write = cancelled_concurrently(repo, items_request(("L1", 2)))
 
     result = submit(repo, items_request(("L1", 1)))
 
@@ -149,15 +165,7 @@ def test_a_lost_race_is_decided_again_on_the_new_state(repo: FakeRepository) -> 
 def test_a_lost_race_that_leaves_too_little_is_a_409_not_an_over_cancel(
     repo: FakeRepository,
 ) -> None:
-    def concurrent_cancel_of_two_units() -> None:
-        current = repo.get("S1", "O1")
-        assert current is not None
-        after, _ = cancel(
-            current, items_request(("L1", 2)), cancellation_id="X", actor="b", now=NOW
-        )
-        repo.orders[("S1", "O1")] = after
-
-    repo.before_write = concurrent_cancel_of_two_units
+    repo.before_write = cancelled_concurrently(repo, items_request(("L1", 2)))
 
     with pytest.raises(QuantityExceedsCancellable):
         submit(repo, items_request(("L1", 2)))
@@ -167,24 +175,14 @@ def test_a_lost_race_that_leaves_too_little_is_a_409_not_an_over_cancel(
 
 
 def test_with_if_match_a_lost_race_is_412(repo: FakeRepository) -> None:
-    def concurrent_ship() -> None:
-        current = repo.get("S1", "O1")
-        assert current is not None
-        repo.orders[("S1", "O1")] = ship_package(current, "PK1", now=NOW)
-
-    repo.before_write = concurrent_ship
+    repo.before_write = shipped_concurrently(repo)
 
     with pytest.raises(OrderVersionMismatch):
         submit(repo, expected=1)
 
 
 def test_a_ship_that_wins_the_race_makes_item_cancel_impossible(repo: FakeRepository) -> None:
-    def concurrent_ship() -> None:
-        current = repo.get("S1", "O1")
-        assert current is not None
-        repo.orders[("S1", "O1")] = ship_package(current, "PK1", now=NOW)
-
-    repo.before_write = concurrent_ship
+    repo.before_write = shipped_concurrently(repo)
 
     with pytest.raises(OrderNotCancellable):
         submit(repo)
@@ -238,15 +236,7 @@ def test_ship_moves_one_package_and_rederives_the_status() -> None:
 
 
 def test_ship_retries_after_a_concurrent_change(repo: FakeRepository) -> None:
-    def concurrent_cancel() -> None:
-        current = repo.get("S1", "O1")
-        assert current is not None
-        after, _ = cancel(
-            current, items_request(("L1", 1)), cancellation_id="X", actor="b", now=NOW
-        )
-        repo.orders[("S1", "O1")] = after
-
-    repo.before_write = concurrent_cancel
+    repo.before_write = cancelled_concurrently(repo, items_request(("L1", 1)))
 
     shipped = services.ship(
         repo, seller_id="S1", order_id="O1", package_id="PK1", clock=lambda: NOW
