@@ -52,6 +52,14 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> HttpResponse:
     return HttpResponse.json(status, document, content_type=PROBLEM_CONTENT_TYPE)
 
 
+class _Server(ThreadingHTTPServer):
+    """One thread per connection; the listen backlog holds a burst of concurrent clients
+    (the standard library's 5 would make the sixth wait for a SYN retry)."""
+
+    request_queue_size = 128
+    daemon_threads = True
+
+
 def _internal_server_error() -> HttpResponse:
     return HttpResponse.json(HTTPStatus.BAD_GATEWAY, {"message": "Internal Server Error"})
 
@@ -88,14 +96,13 @@ class Gateway:
                 return gateway.handle(request)
 
         try:
-            self._server = ThreadingHTTPServer(self._address, RequestHandler)
+            self._server = _Server(self._address, RequestHandler)
         except OSError as error:
             host, port = self._address
             raise OSError(
                 f"cannot listen on {host}:{port} ({error.strerror}): is another local stack "
                 "running? Stop it or choose another port with PORT=..."
             ) from error
-        self._server.daemon_threads = True
         return self._server
 
     @property

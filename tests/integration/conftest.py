@@ -1,13 +1,23 @@
 """The local stack (DynamoDB Local, SES on moto, the gateway) for the integration tests.
 
 It starts once, at the first test that asks for it, and stops after the last test of this
-folder, before other folders' tests run with a clean ``os.environ``.
+folder, before other folders' tests run with a clean ``os.environ``. Every test works with
+sellers and ids of its own (``seller``, ``other_seller``, ``make_seller``, ``unique_id``),
+so tests share the stack without seeing each other's orders.
+
+For the seller API: ``SellerClient`` (every route as a method), builders of API.md's
+objects (``order_input``, ``line``, ``package``, ``items_request``...), ``assert_problem``
+and ``dynamodb_calls``, which records the DynamoDB calls of the API functions.
 """
 
 from __future__ import annotations
 
+import functools
+import http.client
 import json
+import threading
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -16,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.client import BaseClient
 
 from local_runtime.stack import LocalStack
 
@@ -31,6 +42,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.integration)
             # The contract's local secret is shorter than PyJWT likes; it guards nothing.
             item.add_marker(pytest.mark.filterwarnings("ignore::jwt.InsecureKeyLengthWarning"))
+            # Powertools says so after every request that recorded no metric.
+            item.add_marker(
+                pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
+            )
 
 
 @dataclass(frozen=True)
@@ -77,6 +92,28 @@ class ApiClient:
                 return _response(response.status, response.headers.items(), response.read())
         except urllib.error.HTTPError as error:
             return _response(error.code, error.headers.items(), error.read())
+
+    def raw(
+        self,
+        method: str,
+        path: str,
+        body: bytes = b"",
+        headers: Iterable[tuple[str, str | bytes]] = (),
+    ) -> ApiResponse:
+        """Exactly these bytes and headers, nothing added but Content-Length (a header value
+        may be bytes, sent as they are)."""
+        host, port = self.base_url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        try:
+            connection.putrequest(method, path, skip_accept_encoding=True)
+            for name, value in headers:
+                connection.putheader(name, value)
+            connection.putheader("Content-Length", str(len(body)))
+            connection.endheaders(body)
+            response = connection.getresponse()
+            return _response(response.status, response.getheaders(), response.read())
+        finally:
+            connection.close()
 
     def get(self, path: str, **kwargs: Any) -> ApiResponse:
         return self.request("GET", path, **kwargs)
@@ -143,3 +180,379 @@ def seller_token(mint_token: TokenFactory, seller_id: str) -> str:
 @pytest.fixture
 def admin_token(mint_token: TokenFactory, seller_id: str) -> str:
     return mint_token(seller_id, ["orders.admin"])
+
+
+# --- the seller API: orders, requests, sellers ------------------------------------------
+
+READ_WRITE = ("orders.read", "orders.write")
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
+
+
+def assert_problem(response: ApiResponse, status: int, code: str) -> dict[str, Any]:
+    """The response is API.md's problem document for ``status`` and ``code``."""
+    assert (response.status, _problem_code(response)) == (status, code), response.body[:500]
+    assert response.content_type == PROBLEM_JSON
+    document: dict[str, Any] = response.json()
+    assert set(document) >= PROBLEM_KEYS
+    assert document["type"] == "about:blank"
+    assert document["status"] == status
+    assert document["title"]
+    assert document["detail"]
+    return document
+
+
+def _problem_code(response: ApiResponse) -> str | None:
+    try:
+        document = response.json()
+    except ValueError:
+        return None
+    return document.get("code") if isinstance(document, dict) else None
+
+
+def package(package_id: str = "PK1", status: str = "AWAITING_SHIPMENT") -> dict[str, Any]:
+    return {"package_id": package_id, "status": status}
+
+
+def line(
+    line_id: str = "L1",
+    package_id: str = "PK1",
+    *,
+    product_id: str = "P-MUG",
+    quantity: int = 3,
+    unit_price: str = "10.00",
+    seller_discount: str = "3.00",
+    platform_discount: str = "1.50",
+    tax: str = "2.04",
+    product_name: str = "Mug",
+    sku_name: str = "Blue",
+) -> dict[str, Any]:
+    """An ``OrderInput`` line; by default API.md's Mug (3 x 10.00, discounts 3.00 and 1.50,
+    tax 2.04)."""
+    return {
+        "line_id": line_id,
+        "product_id": product_id,
+        "sku_id": f"SKU-{line_id}",
+        "product_name": product_name,
+        "sku_name": sku_name,
+        "quantity": quantity,
+        "unit_price": unit_price,
+        "seller_discount": seller_discount,
+        "platform_discount": platform_discount,
+        "tax": tax,
+        "package_id": package_id,
+    }
+
+
+def order_input(
+    order_id: str,
+    seller_id: str,
+    *,
+    currency: str = "USD",
+    created_at: str = "2026-11-20T10:00:00Z",
+    shipping_fee: str = "5.99",
+    packages: list[dict[str, Any]] | None = None,
+    lines: list[dict[str, Any]] | None = None,
+    email: str = "ana@example.com",
+) -> dict[str, Any]:
+    """API.md's ``OrderInput``: by default one package PK1 holding the Mug line L1."""
+    return {
+        "order_id": order_id,
+        "seller_id": seller_id,
+        "currency": currency,
+        "created_at": created_at,
+        "buyer": {"name": "Ana Ruiz", "email": email, "locale": "en-US"},
+        "shipping_fee": shipping_fee,
+        "packages": packages if packages is not None else [package("PK1")],
+        "lines": lines if lines is not None else [line("L1", "PK1")],
+    }
+
+
+def two_package_order(order_id: str, seller_id: str, **overrides: Any) -> dict[str, Any]:
+    """PK1 holds the Mug (L1, 3 units), PK2 a towel (L2, 2 x 9.50, no discounts)."""
+    return order_input(
+        order_id,
+        seller_id,
+        packages=[package("PK1"), package("PK2")],
+        lines=[
+            line("L1", "PK1"),
+            line(
+                "L2",
+                "PK2",
+                product_id="P-TOWEL",
+                product_name="Tea Towel",
+                quantity=2,
+                unit_price="9.50",
+                seller_discount="0.00",
+                platform_discount="0.00",
+                tax="1.57",
+            ),
+        ],
+        **overrides,
+    )
+
+
+def items_request(
+    *items: tuple[str, int], reason: str = "OUT_OF_STOCK", **extra: Any
+) -> dict[str, Any]:
+    return {
+        "reason": reason,
+        "scope": "ITEMS",
+        "items": [{"line_id": line_id, "quantity": quantity} for line_id, quantity in items],
+        **extra,
+    }
+
+
+def package_request(package_id: str, reason: str = "BUYER_REQUESTED") -> dict[str, Any]:
+    return {"reason": reason, "scope": "PACKAGE", "package_id": package_id}
+
+
+def order_request(reason: str = "BUYER_REQUESTED") -> dict[str, Any]:
+    return {"reason": reason, "scope": "ORDER"}
+
+
+def without_notification(cancellation: Mapping[str, Any]) -> dict[str, Any]:
+    """A cancellation but its ``notification``, which moves on once the buyer email goes out
+    (the stream poller sends it in the background)."""
+    return {key: value for key, value in cancellation.items() if key != "notification"}
+
+
+def new_idempotency_key() -> str:
+    return f"key-{uuid.uuid4()}"
+
+
+@dataclass(frozen=True)
+class SellerClient:
+    """One seller talking to the API with its own tokens: every route as a method."""
+
+    api: ApiClient
+    seller_id: str
+    token: str
+    admin_token: str
+
+    def put_order(self, body: Mapping[str, Any], order_id: str | None = None) -> ApiResponse:
+        return self.api.put(
+            f"/orders/{order_id or body['order_id']}", token=self.admin_token, json_body=body
+        )
+
+    def create_order(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        response = self.put_order(body)
+        assert response.status == 201, response.body[:500]
+        created: dict[str, Any] = response.json()
+        return created
+
+    def get_order(self, order_id: str) -> ApiResponse:
+        return self.api.get(f"/orders/{order_id}", token=self.token)
+
+    def order(self, order_id: str) -> dict[str, Any]:
+        response = self.get_order(order_id)
+        assert response.status == 200, response.body[:500]
+        found: dict[str, Any] = response.json()
+        return found
+
+    def list_orders(self, **query: Any) -> ApiResponse:
+        path = "/orders"
+        pairs = [(k, v) for k, v in query.items() if v is not None]
+        if pairs:
+            path += "?" + urllib.parse.urlencode(pairs, doseq=True)
+        return self.api.get(path, token=self.token)
+
+    def preview(self, order_id: str, request: Any) -> ApiResponse:
+        return self.api.post(
+            f"/orders/{order_id}/cancellations/preview", token=self.token, json_body=request
+        )
+
+    def cancel(
+        self,
+        order_id: str,
+        request: Any,
+        *,
+        key: str | None = None,
+        if_match: str | None = None,
+        headers: Iterable[tuple[str, str]] = (),
+    ) -> ApiResponse:
+        extra = [("Idempotency-Key", key or new_idempotency_key()), *headers]
+        if if_match is not None:
+            extra.append(("If-Match", if_match))
+        return self.api.post(
+            f"/orders/{order_id}/cancellations", token=self.token, json_body=request, headers=extra
+        )
+
+    def cancelled(self, order_id: str, request: Any, **kwargs: Any) -> dict[str, Any]:
+        response = self.cancel(order_id, request, **kwargs)
+        assert response.status == 201, response.body[:500]
+        created: dict[str, Any] = response.json()
+        return created
+
+    def cancellations(self, order_id: str) -> ApiResponse:
+        return self.api.get(f"/orders/{order_id}/cancellations", token=self.token)
+
+    def cancellation_list(self, order_id: str) -> list[dict[str, Any]]:
+        response = self.cancellations(order_id)
+        assert response.status == 200, response.body[:500]
+        found: list[dict[str, Any]] = response.json()["cancellations"]
+        return found
+
+    def ship(self, order_id: str, package_id: str) -> ApiResponse:
+        return self.api.post(f"/orders/{order_id}/packages/{package_id}/ship", token=self.token)
+
+
+SellerFactory = Callable[..., SellerClient]
+
+
+@pytest.fixture
+def make_seller(api: ApiClient, mint_token: TokenFactory, unique_id: IdFactory) -> SellerFactory:
+    """``make_seller()``: a new seller of this test alone, with read/write and admin tokens."""
+
+    def make(seller_id: str | None = None) -> SellerClient:
+        chosen = seller_id or unique_id("seller").lower()
+        return SellerClient(
+            api=api,
+            seller_id=chosen,
+            token=mint_token(chosen, list(READ_WRITE)),
+            admin_token=mint_token(chosen, ["orders.admin"]),
+        )
+
+    return make
+
+
+@pytest.fixture
+def seller(make_seller: SellerFactory, seller_id: str) -> SellerClient:
+    return make_seller(seller_id)
+
+
+@pytest.fixture
+def other_seller(make_seller: SellerFactory) -> SellerClient:
+    return make_seller()
+
+
+# --- DynamoDB calls made by the API functions ---------------------------------------------
+
+API_FUNCTIONS = ("ListOrdersFunction", "CancelFunction")
+
+
+@dataclass(frozen=True)
+class DynamoDBCall:
+    """One DynamoDB API call by a function instance: its parameters, how many items it
+    read, whether it failed."""
+
+    function_id: str
+    operation: str
+    items_read: int = 0
+    failed: bool = False
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+class DynamoDBCallRecorder:
+    """Counts the DynamoDB calls of the API functions, through botocore's event hooks on
+    the DynamoDB clients of every instance of their handler modules.
+
+    ``items_read``: for a Query its ScannedCount (what DynamoDB read, before any filter),
+    for BatchGetItem and GetItem the items returned.
+    """
+
+    def __init__(self, stack: LocalStack, function_ids: Iterable[str] = API_FUNCTIONS) -> None:
+        self._clients = [
+            (function_id, client)
+            for function_id in function_ids
+            for instance in stack.functions.instances(function_id)
+            for client in _dynamodb_clients(instance.module)
+        ]
+        assert {function_id for function_id, _ in self._clients} == set(function_ids), (
+            "every API function has a DynamoDB client to watch"
+        )
+        self._lock = threading.Lock()
+        # A call's parameters, from before it is sent until its answer (one thread).
+        self._params = threading.local()
+        self.calls: list[DynamoDBCall] = []
+        self._hook_id = f"dynamodb-call-recorder-{id(self)}"
+
+    def start(self) -> None:
+        for function_id, client in self._clients:
+            client.meta.events.register(
+                "before-parameter-build.dynamodb",
+                self._before_call,
+                unique_id=f"{self._hook_id}-params-{id(client)}",
+            )
+            client.meta.events.register(
+                "after-call.dynamodb",
+                functools.partial(self._after_call, function_id),
+                unique_id=f"{self._hook_id}-{id(client)}",
+            )
+
+    def stop(self) -> None:
+        for _function_id, client in self._clients:
+            client.meta.events.unregister(
+                "before-parameter-build.dynamodb",
+                unique_id=f"{self._hook_id}-params-{id(client)}",
+            )
+            client.meta.events.unregister(
+                "after-call.dynamodb", unique_id=f"{self._hook_id}-{id(client)}"
+            )
+
+    def _before_call(self, params: Mapping[str, Any], **_: Any) -> None:
+        self._params.value = dict(params)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    def _after_call(
+        self, function_id: str, model: Any, parsed: Mapping[str, Any], **_: Any
+    ) -> None:
+        call = DynamoDBCall(
+            function_id=function_id,
+            operation=model.name,
+            items_read=_items_read(model.name, parsed),
+            failed="Error" in parsed,
+            params=self._params.__dict__.pop("value", {}),
+        )
+        with self._lock:
+            self.calls.append(call)
+
+    def operations(self, function_id: str | None = None) -> list[str]:
+        with self._lock:
+            return [
+                call.operation
+                for call in self.calls
+                if function_id is None or call.function_id == function_id
+            ]
+
+    def items_read(self) -> int:
+        with self._lock:
+            return sum(call.items_read for call in self.calls)
+
+
+def _items_read(operation: str, parsed: Mapping[str, Any]) -> int:
+    if operation in ("Query", "Scan"):
+        return int(parsed.get("ScannedCount", parsed.get("Count", 0)))
+    if operation == "BatchGetItem":
+        return sum(len(items) for items in (parsed.get("Responses") or {}).values())
+    if operation == "GetItem":
+        return 1 if parsed.get("Item") else 0
+    return 0
+
+
+def _dynamodb_clients(module: Any) -> list[Any]:
+    """The DynamoDB clients among a module's globals and their attributes (a repository's)."""
+    found: dict[int, Any] = {}
+    candidates = list(vars(module).values())
+    for value in list(candidates):
+        if not isinstance(value, type) and hasattr(value, "__dict__"):
+            candidates.extend(vars(value).values())
+    for value in candidates:
+        if isinstance(value, BaseClient) and value.meta.service_model.service_name == "dynamodb":
+            found[id(value)] = value
+    return list(found.values())
+
+
+@pytest.fixture
+def dynamodb_calls(local_stack: LocalStack) -> Iterator[DynamoDBCallRecorder]:
+    """Records the API functions' DynamoDB calls from now until the end of the test;
+    ``dynamodb_calls.clear()`` starts afresh (after the test's setup requests, say)."""
+    recorder = DynamoDBCallRecorder(local_stack)
+    recorder.start()
+    try:
+        yield recorder
+    finally:
+        recorder.stop()

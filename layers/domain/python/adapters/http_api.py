@@ -61,7 +61,7 @@ _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _SELLER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}$")
 _ORDER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,128}$")
-_IF_MATCH = re.compile(r'^\s*"?(\d{1,18})"?\s*$')
+_IF_MATCH = re.compile(r'^\s*(?:"(\d{1,18})"|(\d{1,18}))\s*$')
 
 
 def json_response(
@@ -323,7 +323,7 @@ def if_match_version(app: APIGatewayHttpResolver) -> int | None:
             'If-Match must be an order version such as "3"',
             (FieldError("If-Match", 'an order version from the ETag, such as "3"'),),
         )
-    return int(match.group(1))
+    return int(match.group(1) or match.group(2))
 
 
 def fingerprint(*parts: Any) -> str:
