@@ -11,6 +11,7 @@ import logging
 import os
 import signal
 import sys
+import warnings
 from types import FrameType
 
 from local_runtime.dynamodb_local import DynamoDBLocalError
@@ -45,6 +46,8 @@ Ctrl-C stops everything.
 
 
 def main() -> int:
+    # Powertools warns after every invocation that recorded no metric: noise locally.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

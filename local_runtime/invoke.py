@@ -15,6 +15,7 @@ import sys
 import traceback
 import urllib.error
 import urllib.request
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,8 @@ def _error_document(error: BaseException) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Powertools warns after every invocation that recorded no metric: noise locally.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
     parser = argparse.ArgumentParser(prog="python -m local_runtime.invoke", description=__doc__)
     parser.add_argument("function", help="logical id (ListOrdersFunction) or folder (list_orders)")
     parser.add_argument("event", help="a JSON event file, or - for stdin")
