@@ -21,6 +21,7 @@ from tests.integration.conftest import (
     two_package_order,
     without_notification,
 )
+from tests.unit.handlers.contract import CANCELLATION_FIELDS
 
 pytestmark = pytest.mark.integration
 
@@ -125,21 +126,7 @@ def test_a_submit_is_201_with_the_cancellation(seller: SellerClient, mug_order: 
     assert response.status == 201
     assert "idempotent-replayed" not in response.headers
     cancellation = response.json()
-    assert set(cancellation) == {
-        "cancellation_id",
-        "order_id",
-        "scope",
-        "reason",
-        "package_id",
-        "note",
-        "items",
-        "refund",
-        "created_at",
-        "created_by",
-        "order_version",
-        "resulting_order_status",
-        "notification",
-    }
+    assert set(cancellation) == CANCELLATION_FIELDS
     assert cancellation["cancellation_id"]
     assert cancellation["order_id"] == mug_order
     assert (cancellation["scope"], cancellation["reason"]) == ("ITEMS", "OUT_OF_STOCK")

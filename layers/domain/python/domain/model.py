@@ -189,10 +189,13 @@ class Order:
     shipping_refunded: bool = False
     _packages_by_id: dict[str, Package] = field(init=False, repr=False, compare=False)
     _lines_by_id: dict[str, Line] = field(init=False, repr=False, compare=False)
+    _status: OrderStatus = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_packages_by_id", {p.package_id: p for p in self.packages})
         object.__setattr__(self, "_lines_by_id", {line.line_id: line for line in self.lines})
+        # Asked once per line when eligibility is shown; the packages never change.
+        object.__setattr__(self, "_status", derive_order_status(p.status for p in self.packages))
 
     # -- look-ups ---------------------------------------------------------------------
     def package(self, package_id: str) -> Package | None:
@@ -210,7 +213,7 @@ class Order:
     # -- derived state ----------------------------------------------------------------
     @property
     def status(self) -> OrderStatus:
-        return derive_order_status(p.status for p in self.packages)
+        return self._status
 
     @property
     def remaining_quantity(self) -> int:
