@@ -211,26 +211,27 @@ class StreamPoller:
             batch = records[start : start + subscription.batch_size]
             failed = self._invoke_batch(subscription, batch)
             for record in batch:
-                if record["eventID"] in failed:
-                    tried = subscription.retries.get(record["eventID"], (record, 0))[1]
-                    subscription.retries[record["eventID"]] = (record, tried + 1)
+                number = sequence_number(record)
+                if number in failed:
+                    tried = subscription.retries.get(number, (record, 0))[1]
+                    subscription.retries[number] = (record, tried + 1)
 
     def _retry(self, subscription: StreamSubscription) -> int:
         if not subscription.retries:
             return 0
         pending = dict(subscription.retries)
         subscription.retries.clear()
-        for event_id, (record, tried) in pending.items():
+        for number, (record, tried) in pending.items():
             if tried > subscription.maximum_retry_attempts:
                 logger.error(
                     "stream record given up after %d attempts (in AWS: the on-failure destination)",
                     tried,
-                    extra={"event_id": event_id, "function": subscription.function_id},
+                    extra={"sequence_number": number, "function": subscription.function_id},
                 )
                 subscription.gave_up.append(record)
                 continue
-            if event_id in self._invoke_batch(subscription, [record]):
-                subscription.retries[event_id] = (record, tried + 1)
+            if number in self._invoke_batch(subscription, [record]):
+                subscription.retries[number] = (record, tried + 1)
         return len(pending)
 
     def _invoke_batch(
@@ -242,9 +243,14 @@ class StreamPoller:
             response = self._invoke(subscription.function_id, {"Records": batch})
         except Exception:
             logger.exception("%s failed on a batch of %d", subscription.function_id, len(batch))
-            return {record["eventID"] for record in batch}
+            return {sequence_number(record) for record in batch}
         failures = (response or {}).get("batchItemFailures") or []
         return {str(f.get("itemIdentifier")) for f in failures}
+
+
+def sequence_number(record: Mapping[str, Any]) -> str:
+    """How a function names a failed stream record in ``batchItemFailures``."""
+    return str(record["dynamodb"].get("SequenceNumber", ""))
 
 
 def schedule_event(region: str, function_id: str) -> dict[str, Any]:

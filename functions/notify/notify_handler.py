@@ -50,14 +50,28 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 METRIC_BY_OUTCOME = {
     Outcome.SENT: "EmailsSent",
+    Outcome.SENT_UNCONFIRMED: "EmailsSentUnconfirmed",
     Outcome.FAILED: "EmailsFailed",
     Outcome.DUPLICATE_SUPPRESSED: "DuplicateEmailsSuppressed",
     Outcome.LEFT_PENDING: "EmailsLeftPending",
 }
 
 
+# Room for one more delivery (four SES attempts with their timeouts) before the invocation
+# ends; records not started by then are handed back to be retried.
+SECONDS_NEEDED_PER_RECORD = 60
+
+
+class OutOfTime(Exception):
+    pass
+
+
 @tracer.capture_method
-def notify(record: DynamoDBRecord) -> None:
+def notify(record: DynamoDBRecord, lambda_context: LambdaContext | None = None) -> None:
+    if lambda_context and lambda_context.get_remaining_time_in_millis() < (
+        SECONDS_NEEDED_PER_RECORD * 1000
+    ):
+        raise OutOfTime(f"not enough time left for record {record.sequence_number}")
     keys = record.dynamodb.keys if record.dynamodb else None
     if not keys:
         logger.warning("stream record without keys", extra={"event_id": record.event_id})

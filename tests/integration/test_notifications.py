@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from botocore.awsrequest import AWSResponse
+from botocore.exceptions import ReadTimeoutError
 
 from local_runtime.stack import LocalStack
 from tests.integration.conftest import (
@@ -94,9 +95,12 @@ def modules(stack: LocalStack, function_id: str) -> list[Any]:
 
 class SesFaults:
     """Makes SendRawEmail fail for the notify and reconcile functions' SES clients:
-    ``rule(call_number, recipients)`` returns an SES error code, or None to let it through."""
+    ``rule(call_number, recipients)`` returns an SES error code, an exception to raise on
+    the way (a timeout, say), or None to let the call through."""
 
-    def __init__(self, stack: LocalStack, rule: Callable[[int, list[str]], str | None]) -> None:
+    def __init__(
+        self, stack: LocalStack, rule: Callable[[int, list[str]], str | Exception | None]
+    ) -> None:
         self._clients = [
             module.notifier._mailer._client
             for function_id in (NOTIFY, RECONCILE)
@@ -117,6 +121,9 @@ class SesFaults:
         code = self._rule(number, getattr(self._recipients, "value", []))
         if code is None:
             return None
+        if isinstance(code, Exception):
+            self.injected.append(type(code).__name__)
+            raise code
         self.injected.append(code)
         status = 400 if code in ("Throttling", "MessageRejected") else 503
         parsed = {
@@ -393,3 +400,98 @@ def test_scheduled_runs_check_each_changed_order_once_and_resume_from_a_checkpoi
     assert all(run["checkpoint_advanced"] for run in runs if run["orders_checked"])
     assert again["orders_checked"] == 0
     assert again["checkpoint_advanced"] is False
+
+
+def test_an_email_whose_outcome_was_lost_is_sent_again_never_not_at_all(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
+) -> None:
+    lost = ReadTimeoutError(endpoint_url="https://email.local")
+    with SesFaults(local_stack, lambda n, _to: lost if n == 1 else None) as faults:
+        with stream_consumer_down(local_stack):
+            order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
+            local_stack.functions.invoke(
+                NOTIFY, stream_batch([cancellation_key(seller, order_id, cancellation)])
+            )
+            local_stack.stream_poller.discard_pending()  # type: ignore[union-attr]
+        # The timeout ended the attempt: no retry within it, the notification stays pending.
+        assert faults.injected == ["ReadTimeoutError"]
+        assert notification_of(seller, order_id)["status"] == "PENDING"
+
+        reconcile()
+
+    assert len(emails_to(local_stack, email)) == 1
+    assert notification_of(seller, order_id)["status"] == "SENT"
+
+
+def test_an_address_no_message_can_be_written_to_fails_for_good_without_blocking_others(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
+) -> None:
+    with stream_consumer_down(local_stack):
+        broken_order, _, broken = ordered_and_cancelled(seller, unique_id)
+        local_stack.client("dynamodb").update_item(
+            TableName=local_stack.table_name,
+            Key={
+                "pk": {"S": f"SELLER#{seller.seller_id}#ORDER#{broken_order}"},
+                "sk": {"S": "ORDER"},
+            },
+            UpdateExpression="SET buyer.email = :email",
+            ExpressionAttributeValues={":email": {"S": "x@[b"}},
+        )
+        fine_order, fine_email, fine = ordered_and_cancelled(seller, unique_id)
+        batch = stream_batch(
+            [
+                cancellation_key(seller, broken_order, broken),
+                cancellation_key(seller, fine_order, fine),
+            ]
+        )
+        response = local_stack.functions.invoke(NOTIFY, batch)
+        local_stack.stream_poller.discard_pending()  # type: ignore[union-attr]
+
+    assert response == {"batchItemFailures": []}
+    assert notification_of(seller, broken_order)["status"] == "FAILED"
+    assert len(emails_to(local_stack, fine_email)) == 1
+    reconcile()
+    assert notification_of(seller, broken_order)["status"] == "FAILED"
+
+
+def test_an_order_the_code_cannot_read_is_reported_and_the_others_still_checked(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
+) -> None:
+    unreadable, _, _ = ordered_and_cancelled(seller, unique_id)
+    local_stack.client("dynamodb").update_item(
+        TableName=local_stack.table_name,
+        Key={"pk": {"S": f"SELLER#{seller.seller_id}#ORDER#{unreadable}"}, "sk": {"S": "ORDER"}},
+        UpdateExpression="SET packages[0].#status = :lost",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues={":lost": {"S": "LOST"}},
+    )
+    readable, _, _ = ordered_and_cancelled(seller, unique_id)
+    now = datetime.now(UTC)
+    window = {
+        "window": {
+            "from": (now - timedelta(minutes=1)).isoformat(),
+            "to": (now + timedelta(minutes=1)).isoformat(),
+        }
+    }
+
+    with captured_function_logs() as logs:
+        summary = reconcile(window)
+
+    reports = [
+        json.loads(entry)
+        for entry in logs.getvalue().splitlines()
+        if entry.startswith("{") and "does not add up" in entry
+    ]
+    unreadable_reports = [r for r in reports if unreadable in r.get("pk", "")]
+    assert [r["check"] for r in unreadable_reports] == ["readable"]
+    assert summary["orders_checked"] >= 2
+    assert summary["violations"] >= 1
+    assert not any(readable in json.dumps(r) for r in reports)
+
+
+def test_a_window_that_ends_before_it_starts_is_refused(local_stack: LocalStack) -> None:
+    with pytest.raises(ValueError, match=r"window\.from must come before window\.to"):
+        local_stack.functions.invoke(
+            RECONCILE,
+            {"window": {"from": "2026-11-26T10:00:00Z", "to": "2026-11-25T10:00:00Z"}},
+        )

@@ -29,6 +29,7 @@ def stream_record(event_name: str, item_type: str) -> dict[str, Any]:
             "ApproximateCreationDateTime": datetime(2026, 11, 26, 9, 0, tzinfo=UTC),
             "Keys": {"pk": {"S": "P"}, "sk": {"S": "S"}},
             "NewImage": {"type": {"S": item_type}},
+            "SequenceNumber": f"{event_name}-{item_type}-seq",
         },
     }
 
@@ -93,12 +94,14 @@ def test_failed_records_are_retried_alone_then_given_up() -> None:
     (subscription,) = stream_subscriptions(TEMPLATE.functions.values())
     records = [stream_record("INSERT", "CANCELLATION") for _ in range(2)]
     records[1]["eventID"] = "second"
+    records[1]["dynamodb"]["SequenceNumber"] = "200"
     invocations: list[list[str]] = []
 
     def invoke(function_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        # As Powertools' batch processor reports a failed stream record: its sequence number.
         ids = [r["eventID"] for r in event["Records"]]
         invocations.append(ids)
-        return {"batchItemFailures": [{"itemIdentifier": "second"}] if "second" in ids else []}
+        return {"batchItemFailures": [{"itemIdentifier": "200"}] if "second" in ids else []}
 
     poller = StreamPoller(FakeStreams(records), "arn", [subscription], invoke)
     for _ in range(subscription.maximum_retry_attempts + 3):

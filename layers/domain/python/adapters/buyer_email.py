@@ -35,7 +35,7 @@ DEFAULT_MARKETPLACE_NAME = "ACME Marketplace"
 REFUND_TIME = "usually within 3\u20135 business days"
 MINUS = "\u2212"
 TIMES = "\u00d7"
-STILL_COMING = "These items are not affected and will ship as planned."
+STILL_COMING = "These items are not affected by the cancellation and are still coming to you."
 NOTHING_LEFT = "Nothing else remains in this order."
 
 BUYER_REASONS: Mapping[CancelReason, str] = {

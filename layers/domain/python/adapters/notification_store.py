@@ -48,6 +48,8 @@ class Claim:
     token: str
     cancellation: Cancellation
     attempts: int
+    # An earlier attempt's outcome was unknown: the email may already be out.
+    maybe_sent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,7 @@ class NotificationStore:
             token=token,
             cancellation=cancellation_from_dict(item),
             attempts=int(item["notification"].get("attempts", 1)),
+            maybe_sent=bool(item["notification"].get("maybe_sent", False)),
         )
 
     def mark_sent(self, claim: Claim, message_id: str, sent_at: datetime) -> bool:
@@ -135,12 +138,13 @@ class NotificationStore:
             {":failed": "FAILED", ":reason": reason[:500]},
         )
 
-    def release(self, claim: Claim, last_error: str) -> bool:
+    def release(self, claim: Claim, last_error: str, *, maybe_sent: bool = False) -> bool:
         """Give the claim back, leaving the notification pending for a later attempt."""
         return self._finish(
             claim,
-            "SET #n.last_error = :error REMOVE #n.claim_token, #n.claimed_until",
-            {":error": last_error[:500]},
+            "SET #n.last_error = :error, #n.maybe_sent = :maybe_sent "
+            "REMOVE #n.claim_token, #n.claimed_until",
+            {":error": last_error[:500], ":maybe_sent": maybe_sent or claim.maybe_sent},
         )
 
     def _finish(self, claim: Claim, update: str, values: dict[str, Any]) -> bool:
@@ -214,6 +218,9 @@ class NotificationStore:
         before ``until``, in order of change, at most ``limit``; and whether more remain."""
         lower = after or sortable_time(start)
         upper = sortable_time(until)
+        if lower > upper:
+            # A checkpoint ahead of this run's horizon (clocks differ between runs).
+            return [], False
         found: list[tuple[str, str]] = []
         for day in _days(datetime.fromisoformat(lower[:10]), until):
             page_start: dict[str, Any] | None = None

@@ -9,10 +9,12 @@ email, never none.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.errors import MessageError
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from enum import StrEnum
@@ -28,14 +30,17 @@ from botocore.exceptions import (
 from adapters.buyer_email import RenderedEmail, render_cancellation_email
 from adapters.notification_store import CancellationKey, Claim, ClaimRefusal, NotificationStore
 
-# SES errors that no retry will cure: the message or the address is refused.
-PERMANENT_SES_ERRORS = frozenset(
-    {"MessageRejected", "InvalidParameterValue", "MailFromDomainNotVerifiedException"}
-)
+# SES errors that no retry will cure: this message or this address is refused. Errors of
+# the sender's own setup (an unverified domain, paused sending) are not among them: once
+# fixed, every pending email goes out, and the pending-age alarm says meanwhile.
+PERMANENT_SES_ERRORS = frozenset({"MessageRejected", "InvalidParameterValue"})
+# After this many claims without a delivery the notification is FAILED (and alarmed on).
+MAX_CLAIMS = 10
 
 
 class Outcome(StrEnum):
     SENT = "SENT"
+    SENT_UNCONFIRMED = "SENT_UNCONFIRMED"
     DUPLICATE_SUPPRESSED = "DUPLICATE_SUPPRESSED"
     FAILED = "FAILED"
     LEFT_PENDING = "LEFT_PENDING"
@@ -66,18 +71,22 @@ class SesMailer:
         self._sender_name = sender_name
 
     def send(self, sender: str, recipient: str, email: RenderedEmail) -> str:
-        message = EmailMessage()
-        message["Subject"] = email.subject
-        message["From"] = formataddr((self._sender_name, sender))
-        message["To"] = recipient
-        message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
-        message.set_content(email.text)
-        message.add_alternative(email.html, subtype="html")
+        try:
+            message = EmailMessage()
+            message["Subject"] = email.subject
+            message["From"] = formataddr((self._sender_name, sender))
+            message["To"] = recipient
+            message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
+            message.set_content(email.text)
+            message.add_alternative(email.html, subtype="html")
+            raw = message.as_bytes()
+        except (ValueError, TypeError, AttributeError, IndexError, MessageError) as error:
+            raise SendFailed(
+                f"no valid message to {recipient!r}: {error}", permanent=True
+            ) from error
         try:
             response = self._client.send_raw_email(
-                Source=sender,
-                Destinations=[recipient],
-                RawMessage={"Data": message.as_bytes()},
+                Source=sender, Destinations=[recipient], RawMessage={"Data": raw}
             )
         except ClientError as error:
             code = str(error.response.get("Error", {}).get("Code", ""))
@@ -125,16 +134,33 @@ class Notifier:
     def deliver(self, key: CancellationKey) -> DeliveryReport:
         claimed = self._store.claim(key, self._clock(), self._lease)
         if isinstance(claimed, ClaimRefusal):
-            return DeliveryReport(_REFUSAL_OUTCOMES[claimed])
-        cancellation = claimed.cancellation
+            return DeliveryReport(_REFUSAL_OUTCOMES[claimed], detail=f"{key.pk} {key.sk}")
+        try:
+            return self._deliver(claimed)
+        except Exception as error:
+            # Give the claim back, so that a retry (the stream's or the reconciler's) can
+            # go at once rather than after the lease.
+            with contextlib.suppress(Exception):
+                self._store.release(claimed, f"{type(error).__name__}: {error}")
+            raise
+
+    def _deliver(self, claimed: Claim) -> DeliveryReport:
         report = _report_for(claimed)
+        if claimed.attempts > MAX_CLAIMS:
+            reason = f"not delivered after {MAX_CLAIMS} attempts"
+            self._store.mark_failed(claimed, reason)
+            return report(Outcome.FAILED, reason)
         order = self._store.order_of(claimed)
         if order is None:
             self._store.mark_failed(claimed, "the order no longer exists")
             return report(Outcome.FAILED, "the order no longer exists")
-        email = render_cancellation_email(
-            order, cancellation, marketplace_name=self._marketplace_name
-        )
+        try:
+            email = render_cancellation_email(
+                order, claimed.cancellation, marketplace_name=self._marketplace_name
+            )
+        except ValueError as error:
+            self._store.mark_failed(claimed, f"the email cannot be written: {error}")
+            return report(Outcome.FAILED, str(error))
         last_failure: SendFailed | None = None
         for attempt in range(self._attempts):
             if attempt:
@@ -147,13 +173,28 @@ class Notifier:
                     self._store.mark_failed(claimed, failure.reason)
                     return report(Outcome.FAILED, failure.reason)
                 if failure.maybe_sent:
-                    break
+                    return self._unknown_outcome(claimed, failure, report)
                 continue
             self._store.mark_sent(claimed, message_id, self._clock())
             return report(Outcome.SENT, message_id)
         reason = last_failure.reason if last_failure else "unknown"
         self._store.release(claimed, reason)
         return report(Outcome.LEFT_PENDING, reason)
+
+    def _unknown_outcome(
+        self,
+        claimed: Claim,
+        failure: SendFailed,
+        report: Callable[[Outcome, str], DeliveryReport],
+    ) -> DeliveryReport:
+        """SES may or may not have the email. The first time, send again later: one extra
+        email at most rather than none. If the resend's outcome is unknown as well, stop:
+        a third send could not be told from spam."""
+        if claimed.maybe_sent:
+            self._store.mark_sent(claimed, "unconfirmed", self._clock())
+            return report(Outcome.SENT_UNCONFIRMED, failure.reason)
+        self._store.release(claimed, failure.reason, maybe_sent=True)
+        return report(Outcome.LEFT_PENDING, failure.reason)
 
 
 _REFUSAL_OUTCOMES = {

@@ -28,6 +28,11 @@ from domain.money import format_amount
 MAX_LINES = 100
 MAX_PACKAGES = 50
 
+# An address an email can be sent to: no display names, comments or IP literals.
+EMAIL_ADDRESS = (
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
 
@@ -80,7 +85,7 @@ class CancellationRequestIn(_Input):
 
 class BuyerIn(_Input):
     name: Annotated[StrictStr, Field(min_length=1, max_length=200)]
-    email: Annotated[StrictStr, Field(min_length=3, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$")]
+    email: Annotated[StrictStr, Field(min_length=6, max_length=254, pattern=EMAIL_ADDRESS)]
     locale: Annotated[StrictStr, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] = "en-US"
 
     def to_domain(self) -> Buyer:
