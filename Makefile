@@ -37,7 +37,11 @@ $(SAM_VENV)/.installed: | check-python
 	touch $@
 
 .PHONY: venv
-venv: $(VENV)/.installed $(SAM_VENV)/.installed ## Create .venv (app + dev tools) and .venv-sam (aws-sam-cli)
+venv: $(VENV)/.installed ## Create .venv: the app and its dev tools
+
+# Only building and validating the template need aws-sam-cli; make dev never does.
+.PHONY: sam-venv
+sam-venv: $(SAM_VENV)/.installed ## Create .venv-sam: aws-sam-cli, apart because it pins boto3 and pydantic low
 
 # DynamoDB Local is a Java program shipped in an npm package.
 .PHONY: java
@@ -60,7 +64,7 @@ lint: venv ## ruff, ruff format --check and mypy (strict on the domain layer)
 	$(VENV)/bin/mypy layers/domain/python
 
 .PHONY: validate
-validate: venv ## sam validate --lint on template.yaml
+validate: sam-venv ## sam validate --lint on template.yaml
 	$(SAM) validate --lint
 
 .PHONY: test
@@ -69,7 +73,7 @@ test: lint validate build local-deps ## Lint, validate and build the template, r
 		--cov-report=term-missing --cov-fail-under=95
 
 .PHONY: dev
-dev: local-deps ## Run the product locally on 127.0.0.1:$${PORT:-3000} (SEED=0 starts empty)
+dev: local-deps ## Run the product locally on 127.0.0.1:3000 (PORT=... to change it, SEED=0 starts empty)
 	$(PY) -m local_runtime
 
 SELLER ?= seller-acme
@@ -97,5 +101,5 @@ clean: ## Remove virtual environments, build output and caches
 		node_modules .local
 
 .PHONY: build
-build: venv ## sam build (no container), with Python 3.13 first on PATH
+build: sam-venv ## sam build (no container), with Python 3.13 first on PATH
 	PATH="$(dir $(PYTHON313)):$$PATH" $(SAM) build --cached
