@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from local_runtime.tokens import ALGORITHM, LOCAL_ISSUER
+from local_runtime.tokens import ALGORITHM, LOCAL_AUDIENCE, LOCAL_ISSUER
 
 
 class Unauthorized(Exception):
@@ -46,19 +46,26 @@ def _scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 class TokenVerifier:
-    def __init__(self, secret: str, issuer: str = LOCAL_ISSUER) -> None:
+    """Verifies HS256 tokens. ``iss`` and ``aud`` are optional locally, but a token that
+    names another issuer or only other audiences is refused, as API Gateway refuses it."""
+
+    def __init__(
+        self, secret: str, issuer: str = LOCAL_ISSUER, audience: str = LOCAL_AUDIENCE
+    ) -> None:
         self._secret = secret
         self._issuer = issuer
+        self._audience = audience
 
     def authenticate(self, authorization: str | None) -> Identity:
         token = _bearer_token(authorization)
         try:
+            # PyJWT requires iss and aud once it is given an expected value; both are
+            # optional here, so their values are checked below.
             claims = jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
-                issuer=self._issuer,
-                options={"require": ["exp", "iss"], "verify_aud": False},
+                options={"require": ["exp"], "verify_iss": False, "verify_aud": False},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("the token has expired") from None
@@ -68,7 +75,17 @@ class TokenVerifier:
             raise Unauthorized("the token is not a well-formed JWT") from None
         except jwt.InvalidTokenError as error:
             raise Unauthorized(f"the token is not valid: {error}") from None
+        self._check_issuer_and_audience(claims)
         return Identity(claims=claims, scopes=_scopes(claims))
+
+    def _check_issuer_and_audience(self, claims: Mapping[str, Any]) -> None:
+        if "iss" in claims and claims["iss"] != self._issuer:
+            raise Unauthorized(f"the token's issuer is not {self._issuer}")
+        if "aud" in claims:
+            audience = claims["aud"]
+            audiences = audience if isinstance(audience, list) else [audience]
+            if self._audience not in audiences:
+                raise Unauthorized(f"the token's audience is not {self._audience}")
 
     @staticmethod
     def authorize(identity: Identity, required_scopes: Sequence[str]) -> None:

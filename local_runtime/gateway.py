@@ -40,16 +40,26 @@ MAX_BODY_BYTES = 10 * 1024 * 1024
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-def problem(status: int, code: str, detail: str, **extra: Any) -> HttpResponse:
+def problem(status: int, code: str, detail: str) -> HttpResponse:
+    """A problem body of the same shape as the functions' (``errors`` included)."""
     document = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
         "status": status,
         "code": code,
         "detail": detail,
-        **extra,
+        "errors": [],
     }
     return HttpResponse.json(status, document, content_type=PROBLEM_CONTENT_TYPE)
+
+
+# What the HTTP server itself refuses before a request is whole, as problem codes.
+_PROTOCOL_PROBLEMS = {
+    HTTPStatus.BAD_REQUEST: "BAD_REQUEST",
+    HTTPStatus.REQUEST_URI_TOO_LONG: "URI_TOO_LONG",
+    HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE: "HEADERS_TOO_LARGE",
+    HTTPStatus.HTTP_VERSION_NOT_SUPPORTED: "HTTP_VERSION_NOT_SUPPORTED",
+}
 
 
 class _Server(ThreadingHTTPServer):
@@ -60,8 +70,9 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-def _internal_server_error() -> HttpResponse:
-    return HttpResponse.json(HTTPStatus.BAD_GATEWAY, {"message": "Internal Server Error"})
+def _bad_gateway(function_id: str) -> HttpResponse:
+    """API Gateway's 502 for a function that failed, as a problem body."""
+    return problem(502, "BAD_GATEWAY", f"{function_id} failed; its error is in the log")
 
 
 class Gateway:
@@ -148,11 +159,13 @@ class Gateway:
         response = self._respond(request, request_id)
         response.headers.append(("apigw-requestid", request_id))
         logger.info(
-            "%s %s -> %s (%.0f ms)",
+            "%s %s %s %s %.0f ms id=%s",
             request.method,
             request.target,
             response.status,
+            response.problem_code() or "-",
             (time.monotonic() - started) * 1000,
+            request_id,
         )
         return response
 
@@ -193,7 +206,7 @@ class Gateway:
             logger.exception("%s returned a response API Gateway rejects", match.route.function_id)
         except Exception:
             logger.exception("%s raised on %s", match.route.function_id, match.route.route_key)
-        return _internal_server_error()
+        return _bad_gateway(match.route.function_id)
 
     def _local(self, request: HttpRequest) -> HttpResponse:
         handler = self._local_routes.get(request.raw_path)
@@ -272,6 +285,24 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """What the standard library answers in HTML (a malformed request line, an over-long
+        URL or header, an unknown method) is answered as a problem body instead."""
+        if code == HTTPStatus.NOT_IMPLEMENTED:
+            # No handler for the method: like any method a route does not serve.
+            response = problem(405, "METHOD_NOT_ALLOWED", f"{self.command} is not served")
+        else:
+            status = HTTPStatus(code)
+            response = problem(
+                status,
+                _PROTOCOL_PROBLEMS.get(status, "BAD_REQUEST"),
+                message or status.description or status.phrase,
+            )
+        self.close_connection = True
+        response.headers.append(("Connection", "close"))
+        self._write(response)
+        logger.info("%s %s %s %s", self.command or "-", (self.path or "-")[:80], code, message)
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug(format, *args)

@@ -63,6 +63,17 @@ class HttpResponse:
             body=json.dumps(document).encode(),
         )
 
+    def problem_code(self) -> str | None:
+        """The ``code`` of a problem+json body, for the request log."""
+        content_type = next((v for k, v in self.headers if k.lower() == "content-type"), "")
+        if not content_type.startswith("application/problem+json"):
+            return None
+        try:
+            code = json.loads(self.body).get("code")
+        except (ValueError, AttributeError):
+            return None
+        return code if isinstance(code, str) else None
+
 
 class InvalidLambdaResponse(Exception):
     """The handler's answer is not something API Gateway can turn into an HTTP response."""

@@ -16,7 +16,10 @@ from typing import Any
 import jwt
 
 DEFAULT_JWT_SECRET = "local-dev-secret"  # noqa: S105 (the documented local-only secret)
+# A local token needs neither; when it carries them, they must be these (as AWS checks the
+# issuer and the audience its authorizer is configured with).
 LOCAL_ISSUER = "local"
+LOCAL_AUDIENCE = "order-cancellations-local"
 DEFAULT_LIFETIME = timedelta(hours=12)
 DEFAULT_SELLER_ID_CLAIM = "seller_id"
 ALGORITHM = "HS256"
@@ -44,19 +47,25 @@ def mint_token(
     secret: str | None = None,
     seller_claim: str | None = None,
     extra_claims: Mapping[str, Any] | None = None,
+    with_issuer: bool = True,
 ) -> str:
-    """A signed token for ``seller_id`` with ``scopes`` (a list or a space-separated string)."""
+    """A signed token for ``seller_id`` with ``scopes`` (a list or a space-separated string).
+
+    With ``with_issuer`` (the default) it names the local issuer and audience, as an identity
+    provider's token would; without, it carries only the claims the API reads.
+    """
     issued_at = issued_at or datetime.now(UTC)
     scope = scopes if isinstance(scopes, str) else " ".join(scopes)
     claims: dict[str, Any] = {
-        "iss": LOCAL_ISSUER,
         "sub": sub or f"user-{seller_id}",
         seller_claim or seller_id_claim(): seller_id,
         "scope": scope,
         "iat": int(issued_at.timestamp()),
         "exp": int((issued_at + lifetime).timestamp()),
-        **(extra_claims or {}),
     }
+    if with_issuer:
+        claims |= {"iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE}
+    claims |= extra_claims or {}
     return jwt.encode(claims, secret or jwt_secret(), algorithm=ALGORITHM)
 
 
