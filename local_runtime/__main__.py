@@ -2,7 +2,8 @@
 
 Environment: ``PORT`` (3000), ``SEED`` (1: load ``local_runtime.seed`` if it exists),
 ``SELLER`` (the seller of the printed token, seller-acme), ``LOCAL_JWT_SECRET``,
-``LOCAL_STACK_FILE`` (where to describe the running stack, .local/stack.json).
+``LOCAL_STACK_FILE`` (where to describe the running stack, .local/stack.json),
+``LOG_FORMAT`` (the functions' log format, ``Text`` or ``JSON`` as in AWS; Text).
 """
 
 from __future__ import annotations
@@ -61,6 +62,7 @@ def main() -> int:
         seed=os.environ.get("SEED", "1").lower() not in ("0", "false", "no", ""),
         stack_file=stack_file_path(),
         schedule_interval_seconds=float(os.environ.get("RECONCILE_INTERVAL_SECONDS") or 60),
+        log_format=os.environ.get("LOG_FORMAT") or "Text",
     )
     # SIGINT too: a shell starting this in the background would otherwise leave it ignored.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -88,11 +89,14 @@ def runtime_environment(
     dynamodb_endpoint: str,
     ses_endpoint: str,
     region: str,
+    log_format: str = "Text",
 ) -> dict[str, str]:
-    """What the functions find in ``os.environ``: the template's variables, and boto3 aimed
-    at the local servers with credentials that cannot reach AWS."""
+    """What the functions find in ``os.environ``: the template's variables, boto3 aimed at
+    the local servers with credentials that cannot reach AWS, and Lambda's log format
+    (``Text`` by default: one readable line per record, where AWS has JSON)."""
     return {
         **function_environment,
+        "AWS_LAMBDA_LOG_FORMAT": log_format,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
         "AWS_ACCESS_KEY_ID": "local",
@@ -156,6 +160,7 @@ class LocalStack:
         seed: bool = False,
         stack_file: Path | None = None,
         schedule_interval_seconds: float = 0,
+        log_format: str = "Text",
     ) -> None:
         self.region = region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.template = SamTemplate.load(
@@ -182,6 +187,7 @@ class LocalStack:
             port=port,
         )
         self._schedule_interval = schedule_interval_seconds
+        self._log_format = log_format
         self.stream_poller: StreamPoller | None = None
         self.scheduler = Scheduler(
             scheduled_functions(self.template.functions.values()),
@@ -214,7 +220,8 @@ class LocalStack:
         return self.template.table.table_name
 
     def client(self, service: str) -> Any:
-        """A boto3 client of the local DynamoDB (``dynamodb``, ``dynamodbstreams``) or SES."""
+        """A boto3 client of the local DynamoDB (``dynamodb``, ``dynamodbstreams``), or of
+        moto for the other services (``ses``, ``secretsmanager``)."""
         endpoint = self.dynamodb_endpoint if service.startswith("dynamodb") else self.ses_endpoint
         return boto3.client(
             service,
@@ -260,11 +267,13 @@ class LocalStack:
             self._wait_for_dynamodb()
             self.table_description = self.dynamodb.create_table(self.template.table, self.region)
             self.ses.verify_identities(sorted(self._ses_identities))
+            self._create_secrets()
             self._applied_environment = runtime_environment(
                 self._function_environment,
                 dynamodb_endpoint=self.dynamodb_endpoint,
                 ses_endpoint=self.ses_endpoint,
                 region=self.region,
+                log_format=self._log_format,
             )
             self._environment.apply(self._applied_environment)
             self.functions.activate()
@@ -285,6 +294,13 @@ class LocalStack:
             raise
         self.startup_seconds = time.monotonic() - started
         return self
+
+    def _create_secrets(self) -> None:
+        """What CloudFormation does for the template's secrets: a random value each, in
+        moto's Secrets Manager, under the name ``!Ref`` gives them locally."""
+        client = self.client("secretsmanager")
+        for name in self.template.secrets.values():
+            client.create_secret(Name=name, SecretString=secrets.token_urlsafe(36))
 
     def _wait_for_dynamodb(self) -> None:
         try:

@@ -22,6 +22,7 @@ LOCAL_STACK_NAME = "order-cancellations-local"
 _FUNCTION_TYPE = "AWS::Serverless::Function"
 _LAYER_TYPE = "AWS::Serverless::LayerVersion"
 _TABLE_TYPE = "AWS::DynamoDB::Table"
+_SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
 _SECRET_REFERENCE = "{{resolve:secretsmanager:"  # noqa: S105 (a syntax, not a secret)
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -314,6 +315,8 @@ class SamTemplate:
     functions: Mapping[str, FunctionSpec]
     routes: tuple[HttpRoute, ...]
     tables: Mapping[str, TableSpec]
+    # Secrets Manager secrets: logical id -> the name that ``!Ref`` gives locally.
+    secrets: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -386,9 +389,13 @@ class _TemplateReader:
             logical_id: table_names.get(logical_id, logical_id)
             for logical_id in self._logical_ids_of_type(_TABLE_TYPE)
         }
+        self._secret_names = {
+            logical_id: f"{LOCAL_STACK_NAME}/{logical_id}"
+            for logical_id in self._logical_ids_of_type(_SECRET_TYPE)
+        }
         self._names = LocalNames(
             region=region,
-            resource_ids=self._table_names,
+            resource_ids={**self._table_names, **self._secret_names},
             attributes={
                 (logical_id, "Arn"): f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT_ID}:table/{name}"
                 for logical_id, name in self._table_names.items()
@@ -423,6 +430,7 @@ class _TemplateReader:
                 )
                 for logical_id, name in self._table_names.items()
             },
+            secrets=self._secret_names,
         )
 
     def _function_property(self, properties: Mapping[str, Any], name: str, default: Any) -> Any:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.logging import correlation_paths
@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from adapters import http_api
 from adapters.aws_clients import dynamodb_client
 from adapters.dynamodb_repository import DynamoDBOrderRepository
+from adapters.logs import service_logger
 from adapters.records import order_to_dict
 from adapters.schemas import (
     CancellationOut,
@@ -53,7 +54,7 @@ class Settings:
 
 
 settings = Settings.from_environment()
-logger = Logger()
+logger = service_logger()
 tracer = Tracer()
 metrics = Metrics()
 dynamodb = dynamodb_client()
@@ -236,4 +237,4 @@ def _record_cancellation(cancellation: Cancellation) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return http_api.resolve(app, event, context, settings.seller_id_claim)
+    return http_api.resolve(app, event, context, settings.seller_id_claim, logger)

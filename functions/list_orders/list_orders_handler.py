@@ -4,15 +4,17 @@ import os
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adapters import http_api
-from adapters.aws_clients import dynamodb_client
+from adapters.aws_clients import dynamodb_client, secrets_provider
 from adapters.dynamodb_repository import DynamoDBOrderRepository
+from adapters.logs import service_logger
 from adapters.page_tokens import PageTokens
 from adapters.schemas import (
     CancellationsOut,
@@ -27,6 +29,7 @@ from adapters.schemas import (
 from domain import services
 from domain.errors import FieldError, RequestInvalid
 from domain.model import OrderStatus
+from domain.ports import StorageUnavailable
 
 MAX_PRODUCT_FILTERS = 20
 
@@ -34,25 +37,27 @@ MAX_PRODUCT_FILTERS = 20
 @dataclass(frozen=True)
 class Settings:
     table_name: str
-    page_token_secret: str
+    page_token_secret_arn: str
     seller_id_claim: str
 
     @classmethod
     def from_environment(cls) -> "Settings":
         return cls(
             table_name=os.environ["TABLE_NAME"],
-            page_token_secret=os.environ["PAGE_TOKEN_SECRET"],
+            page_token_secret_arn=os.environ["PAGE_TOKEN_SECRET_ARN"],
             seller_id_claim=os.environ.get("SELLER_ID_CLAIM", "seller_id"),
         )
 
 
 settings = Settings.from_environment()
-logger = Logger()
+logger = service_logger()
 tracer = Tracer()
 metrics = Metrics()
 dynamodb = dynamodb_client()
 repository = DynamoDBOrderRepository(dynamodb, settings.table_name)
-page_tokens = PageTokens(settings.page_token_secret)
+secret_store = secrets_provider()
+# How long a warm instance signs with the key it read before reading it again.
+PAGE_TOKEN_KEY_MAX_AGE_SECONDS = 24 * 3600
 
 app = APIGatewayHttpResolver(enable_validation=True)
 http_api.install_error_handlers(app, logger)
@@ -60,6 +65,18 @@ http_api.install_error_handlers(app, logger)
 
 def _seller() -> str:
     return http_api.seller_id(app, settings.seller_id_claim)
+
+
+def _page_tokens() -> PageTokens:
+    """The signer, its key read from Secrets Manager on a cold start's first listing and
+    then served from Powertools' cache."""
+    try:
+        key = secret_store.get(
+            settings.page_token_secret_arn, max_age=PAGE_TOKEN_KEY_MAX_AGE_SECONDS
+        )
+    except GetParameterError as error:
+        raise StorageUnavailable(f"the page token key could not be read: {error}") from error
+    return PageTokens(str(key))
 
 
 @app.get(
@@ -86,6 +103,7 @@ def list_orders(
             "product ids are 1 to 128 letters, digits and . _ : -",
             tuple(FieldError("product_id", f"not a product id: {p[:40]}") for p in malformed),
         )
+    page_tokens = _page_tokens()
     position = (
         page_tokens.position(page_token, seller_id, status, product_ids) if page_token else None
     )
@@ -135,4 +153,4 @@ def list_cancel_reasons() -> Response[str]:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return http_api.resolve(app, event, context, settings.seller_id_claim)
+    return http_api.resolve(app, event, context, settings.seller_id_claim, logger)

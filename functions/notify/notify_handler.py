@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adapters.aws_clients import dynamodb_client, ses_client
+from adapters.logs import service_logger
 from adapters.notification_store import CancellationKey, NotificationStore
 from adapters.notifier import Notifier, Outcome, SesMailer
 
@@ -36,7 +37,7 @@ class Settings:
 
 
 settings = Settings.from_environment()
-logger = Logger()
+logger = service_logger()
 tracer = Tracer()
 metrics = Metrics()
 notifier = Notifier(

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adapters.aws_clients import dynamodb_client, ses_client
+from adapters.logs import service_logger
 from adapters.notification_store import NotificationStore, StoredOrder
 from adapters.notifier import Notifier, SesMailer
 from domain.invariants import check_order
@@ -54,7 +55,7 @@ class Settings:
 
 
 settings = Settings.from_environment()
-logger = Logger()
+logger = service_logger()
 tracer = Tracer()
 metrics = Metrics()
 store = NotificationStore(dynamodb_client(), settings.table_name)

@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 
 from local_runtime import PROJECT_ROOT
@@ -39,7 +40,7 @@ pytestmark = pytest.mark.integration
 TEMPLATE = SamTemplate.load()
 ANY_ROUTE = "/cancel-reasons"
 READ_WRITE = ["orders.read", "orders.write"]
-PROBLEM_KEYS = {"type", "title", "status", "code", "detail"}
+PROBLEM_KEYS = {"type", "title", "status", "code", "detail", "errors"}
 
 
 def _assert_problem(response: Any, status: int, code: str) -> None:
@@ -52,6 +53,7 @@ def _assert_problem(response: Any, status: int, code: str) -> None:
     assert document["code"] == code
     assert document["title"]
     assert document["detail"]
+    assert isinstance(document["errors"], list)
 
 
 # --- health, authentication, routing --------------------------------------------------
@@ -103,6 +105,94 @@ def test_a_token_with_a_tampered_payload_is_401(api: ApiClient, mint_token: Toke
     _assert_problem(
         api.get(ANY_ROUTE, token=f"{header}.{payload}.{signature}"), 401, "UNAUTHORIZED"
     )
+
+
+LOCAL_DEV_SECRET = "local-dev-secret"
+
+
+def _contract_token(claims: dict[str, Any]) -> str:
+    """A token made the way the API reference describes it, without the project's helpers."""
+    return jwt.encode(claims, LOCAL_DEV_SECRET, algorithm="HS256")
+
+
+def _contract_claims(**extra: Any) -> dict[str, Any]:
+    return {
+        "sub": "user-1",
+        "seller_id": "seller-acme",
+        "scope": "orders.read orders.write",
+        "exp": int(time.time()) + 600,
+        **extra,
+    }
+
+
+def test_a_token_with_only_the_contracts_claims_is_accepted(api: ApiClient) -> None:
+    response = api.get(ANY_ROUTE, token=_contract_token(_contract_claims()))
+
+    assert response.status == 200, response.body[:300]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iss": "local"},
+        {"aud": "order-cancellations-local"},
+        {"aud": ["another-client", "order-cancellations-local"]},
+        {"iss": "local", "aud": "order-cancellations-local"},
+    ],
+)
+def test_a_token_naming_the_local_issuer_or_audience_is_accepted(
+    api: ApiClient, claims: dict[str, Any]
+) -> None:
+    response = api.get(ANY_ROUTE, token=_contract_token(_contract_claims(**claims)))
+
+    assert response.status == 200, response.body[:300]
+
+
+@pytest.mark.parametrize(
+    ("claims", "said"),
+    [
+        ({"iss": "https://someone-else.example"}, "issuer"),
+        ({"aud": "another-client"}, "audience"),
+        ({"aud": ["another-client", "a-third-one"]}, "audience"),
+    ],
+)
+def test_a_token_of_another_issuer_or_audience_is_401(
+    api: ApiClient, claims: dict[str, Any], said: str
+) -> None:
+    response = api.get(ANY_ROUTE, token=_contract_token(_contract_claims(**claims)))
+
+    _assert_problem(response, 401, "UNAUTHORIZED")
+    assert said in response.json()["detail"]
+
+
+def test_a_token_without_exp_or_signed_with_alg_none_is_401(api: ApiClient) -> None:
+    claims = _contract_claims()
+    del claims["exp"]
+    unsigned = (
+        base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
+        + "."
+        + base64.urlsafe_b64encode(json.dumps(_contract_claims()).encode()).rstrip(b"=").decode()
+        + "."
+    )
+
+    _assert_problem(api.get(ANY_ROUTE, token=_contract_token(claims)), 401, "UNAUTHORIZED")
+    _assert_problem(api.get(ANY_ROUTE, token=unsigned), 401, "UNAUTHORIZED")
+
+
+def test_the_local_helper_mints_tokens_with_and_without_an_issuer(api: ApiClient) -> None:
+    with_issuer = mint_token("seller-acme", READ_WRITE)
+    bare = mint_token("seller-acme", READ_WRITE, with_issuer=False)
+
+    assert jwt.decode(with_issuer, options={"verify_signature": False})["iss"] == "local"
+    assert set(jwt.decode(bare, options={"verify_signature": False})) == {
+        "sub",
+        "seller_id",
+        "scope",
+        "iat",
+        "exp",
+    }
+    for token in (with_issuer, bare):
+        assert api.get(ANY_ROUTE, token=token).status == 200
 
 
 @pytest.mark.parametrize(
@@ -386,12 +476,69 @@ def test_a_failing_handler_is_a_502_like_api_gateway(
 ) -> None:
     recording_handler.result = result
 
-    status, _, body = _raw_request(
+    status, headers, body = _raw_request(
         fake_gateway, "GET", "/cancel-reasons", [("Authorization", f"Bearer {_test_token()}")]
     )
 
     assert status == 502
-    assert json.loads(body) == {"message": "Internal Server Error"}
+    assert dict(headers)["Content-Type"] == "application/problem+json"
+    document = json.loads(body)
+    assert document["code"] == "BAD_GATEWAY"
+    assert document["errors"] == []
+    assert "ListOrdersFunction" in document["detail"]
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "headers", "status", "code"),
+    [
+        ("TRACE", "/orders", [], 405, "METHOD_NOT_ALLOWED"),
+        ("BREW", "/cancel-reasons", [], 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/orders?" + "a" * 70_000, [], 414, "URI_TOO_LONG"),
+        ("GET", "/orders", [("X-Long", "b" * 70_000)], 431, "HEADERS_TOO_LARGE"),
+        ("GET", "/orders", [(f"X-H{n}", "1") for n in range(120)], 431, "HEADERS_TOO_LARGE"),
+    ],
+)
+def test_what_the_http_server_refuses_is_a_problem_body_too(
+    fake_gateway: Gateway,
+    recording_handler: RecordingHandler,
+    method: str,
+    target: str,
+    headers: list[tuple[str, str]],
+    status: int,
+    code: str,
+) -> None:
+    answered, answer_headers, body = _raw_request(fake_gateway, method, target, headers)
+
+    assert answered == status
+    assert dict(answer_headers)["Content-Type"] == "application/problem+json"
+    document = json.loads(body)
+    assert document["status"] == status
+    assert document["code"] == code
+    assert document["errors"] == []
+    assert recording_handler.calls == []
+
+
+def test_each_request_is_one_readable_log_line(
+    fake_gateway: Gateway, recording_handler: RecordingHandler, caplog: pytest.LogCaptureFixture
+) -> None:
+    recording_handler.result = {
+        "statusCode": 409,
+        "headers": {"Content-Type": "application/problem+json"},
+        "body": json.dumps({"code": "ITEM_NOT_CANCELLABLE", "errors": []}),
+    }
+    caplog.set_level("INFO", logger="local_runtime.gateway")
+
+    _, headers, _ = _raw_request(
+        fake_gateway, "GET", "/cancel-reasons?x=1", [("Authorization", f"Bearer {_test_token()}")]
+    )
+    _raw_request(fake_gateway, "GET", "/cancel-reasons", [])
+
+    request_id = dict(headers)["apigw-requestid"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "local_runtime.gateway"]
+    assert re.fullmatch(
+        rf"GET /cancel-reasons\?x=1 409 ITEM_NOT_CANCELLABLE \d+ ms id={request_id}", lines[-2]
+    )
+    assert re.fullmatch(r"GET /cancel-reasons 401 UNAUTHORIZED \d+ ms id=[0-9a-f-]{36}", lines[-1])
 
 
 def test_a_rejected_request_never_reaches_the_handler(
@@ -464,7 +611,10 @@ def test_the_functions_see_the_local_environment(local_stack: LocalStack) -> Non
     assert os.environ["TABLE_NAME"] == local_stack.table_name
     assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == local_stack.dynamodb_endpoint
     assert os.environ["AWS_ENDPOINT_URL_SESV2"] == local_stack.ses_endpoint
-    assert os.environ["PAGE_TOKEN_SECRET"] == "local-page-token-secret"
+    secret_name = os.environ["PAGE_TOKEN_SECRET_ARN"]
+    assert secret_name == "order-cancellations-local/PageTokenSecret"
+    secret = local_stack.client("secretsmanager").get_secret_value(SecretId=secret_name)
+    assert len(secret["SecretString"]) >= 32
     assert os.environ["IDEMPOTENCY_TTL_HOURS"] == "168"
     assert os.environ["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert os.environ["POWERTOOLS_METRICS_NAMESPACE"] == "OrderCancellations"

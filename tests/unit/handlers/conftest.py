@@ -220,6 +220,10 @@ def moto_aws() -> Iterator[None]:
     mock = mock_aws()
     mock.start()
     try:
+        for name in TEMPLATE.secrets.values():
+            boto3.client("secretsmanager", region_name=REGION).create_secret(
+                Name=name, SecretString=f"unit-test-key-of-{name}"
+            )
         yield
     finally:
         mock.stop()

@@ -3,6 +3,7 @@
 from typing import Any
 
 import boto3
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config
 
 _DYNAMODB = Config(
@@ -10,6 +11,9 @@ _DYNAMODB = Config(
 )
 # One attempt per call: the notifier decides which SES failures are worth another.
 _SES = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=10)
+_SECRETS = Config(
+    retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=3
+)
 
 
 def dynamodb_client() -> Any:
@@ -18,3 +22,8 @@ def dynamodb_client() -> Any:
 
 def ses_client() -> Any:
     return boto3.client("ses", config=_SES)
+
+
+def secrets_provider() -> SecretsProvider:
+    """Powertools' cached reader of Secrets Manager, on a client configured like the others."""
+    return SecretsProvider(boto_config=_SECRETS)

@@ -113,18 +113,19 @@ def install_error_handlers(
 ) -> None:
     """Map every failure to a problem response, in one place for both functions."""
 
-    @app.exception_handler(DomainError)
-    def _domain(error: DomainError) -> Response[str]:
+    def rejected(error: DomainError) -> Response[str]:
         logger.info("request rejected", extra={"code": error.code, "detail": error.detail})
         if on_rejected is not None:
             on_rejected(error)
         return domain_problem(error)
 
+    app.exception_handler(DomainError)(rejected)
+
     @app.exception_handler(ValidationException)
     def _validation(error: ValidationException) -> Response[str]:
         # A missing key alone has its own code; with other problems, the body comes first.
         if error.errors() and all(_is_missing_idempotency_key(e) for e in error.errors()):
-            return domain_problem(
+            return rejected(
                 IdempotencyKeyRequired(
                     "submitting a cancellation needs an Idempotency-Key header",
                     (FieldError("Idempotency-Key", "required"),),
@@ -132,7 +133,7 @@ def install_error_handlers(
             )
         errors = tuple(_field_error(e) for e in error.errors())
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid request"
-        return domain_problem(RequestInvalid(detail, errors))
+        return rejected(RequestInvalid(detail, errors))
 
     @app.exception_handler(StorageUnavailable)
     def _unavailable(error: StorageUnavailable) -> Response[str]:
@@ -182,7 +183,11 @@ def _field_error(error: Mapping[str, Any]) -> FieldError:
 
 
 def resolve(
-    app: APIGatewayHttpResolver, event: dict[str, Any], context: Any, seller_id_claim: str
+    app: APIGatewayHttpResolver,
+    event: dict[str, Any],
+    context: Any,
+    seller_id_claim: str,
+    logger: Logger,
 ) -> dict[str, Any]:
     """Run the route, after what API.md says comes first: 401/403, then 413, then a body
     that is not JSON at all (400). The body reaches the route as plain, valid JSON text.
@@ -191,6 +196,7 @@ def resolve(
         _check_identity(event, seller_id_claim)
         event = _with_json_body(event)
     except DomainError as error:
+        logger.info("request rejected", extra={"code": error.code, "detail": error.detail})
         return {
             "statusCode": STATUS_BY_CODE[error.code],
             "headers": {"Content-Type": PROBLEM_JSON},
