@@ -302,7 +302,13 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         response.headers.append(("Connection", "close"))
         self._write(response)
-        logger.info("%s %s %s %s", self.command or "-", (self.path or "-")[:80], code, message)
+        logger.info(
+            "%s %s %s %s",
+            self.command or "-",
+            (self.path or "-")[:80],
+            response.status,
+            response.problem_code(),
+        )
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug(format, *args)
