@@ -3,7 +3,9 @@
     python -m local_runtime.invoke ListOrdersFunction events/list_orders.json
     python -m local_runtime.invoke list_orders - < events/list_orders.json
 
-The response goes to stdout, the function's logs to stderr.
+The response goes to stdout, the function's logs to stderr, and then, for a function
+that emails buyers (or whenever an email went out while it ran), the emails the local
+outbox received meanwhile.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from local_runtime.lambda_runtime import FunctionRuntime
-from local_runtime.stack import EnvironmentPatch, StackInfo, stack_file_path
+from local_runtime.stack import OUTBOX_PATH, EnvironmentPatch, StackInfo, stack_file_path
 from local_runtime.template import DEFAULT_TEMPLATE, SamTemplate, TemplateError
 
 
@@ -62,6 +64,27 @@ def _error_document(error: BaseException) -> dict[str, Any]:
     }
 
 
+def _outbox(info: StackInfo) -> list[dict[str, Any]] | None:
+    """The emails the stack has sent, oldest first; None when it cannot say."""
+    try:
+        with urllib.request.urlopen(f"{info.base_url}{OUTBOX_PATH}", timeout=3) as response:  # noqa: S310 (the local stack's own URL)
+            messages = json.loads(response.read())["messages"]
+    except (urllib.error.URLError, OSError, ValueError, KeyError, TypeError):
+        return None
+    return messages if isinstance(messages, list) else None
+
+
+def _emails_sent(messages: Sequence[dict[str, Any]]) -> str:
+    if not messages:
+        return "emails sent while it ran: none\n"
+    lines = [f"emails sent while it ran: {len(messages)}"]
+    lines.extend(
+        f"  to {', '.join(message.get('to') or [])}: {message.get('subject')}"
+        for message in messages
+    )
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     # Powertools warns after every invocation that recorded no metric: noise locally.
     warnings.filterwarnings("ignore", message="No application metrics to publish")
@@ -80,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     EnvironmentPatch().apply(info.environment)
     runtime = FunctionRuntime([spec], info.region)
     runtime.activate()
+    before = _outbox(info)
     with contextlib.redirect_stdout(sys.stderr):
         try:
             result = runtime.invoke(spec.logical_id, event)
@@ -88,6 +112,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             document, status = _error_document(error), 1
         else:
             document, status = result, 0
+    after = _outbox(info)
+    if before is not None and after is not None:
+        sent = after[len(before) :]
+        if sent or "EMAIL_SENDER" in spec.environment:
+            sys.stderr.write(_emails_sent(sent))
     sys.stdout.write(json.dumps(document, indent=2, default=str) + "\n")
     return status
 

@@ -2,11 +2,28 @@
 
 Orders go in through ``PUT /orders/{order_id}`` (and ship through the ship route) like
 the order system would send them, so the demo data obeys every rule the API enforces.
+
+The oldest four of seller-acme's orders belong to the sample events in ``events/``, one
+order per event that changes one, so that each event works on a fresh stack in any
+order (``SAMPLE_ORDERS``):
+
+| order     | event                                        | what the seed leaves there |
+|-----------|----------------------------------------------|----------------------------|
+| ACME-1033 | ship_package.json (PK1)                      | two packages to ship       |
+| ACME-1034 | preview_cancellation.json                    | 3 blue mugs                |
+| ACME-1035 | create_cancellation.json (If-Match "1")      | 4 blue mugs                |
+| ACME-1036 | notify_stream_batch.json, get_order.json,    | 2 blue mugs cancelled, the |
+|           | list_cancellations.json                      | buyer email not yet sent   |
+
+``put_order.json`` ingests ACME-1037, which the seed does not create.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
+import os
 import random
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -14,6 +31,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
+
+from local_runtime.stack import LocalStack
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -138,6 +159,116 @@ def _money(amount: Decimal, decimals: int) -> str:
     return str(amount.quantize(quantum, rounding=ROUND_HALF_UP))
 
 
+ACME = SELLERS[0]
+
+
+def _sample_line(
+    line_id: str,
+    product_id: str,
+    sku_id: str,
+    quantity: int,
+    *,
+    package_id: str = "PK1",
+    seller_discount_percent: int = 0,
+    platform_discount_percent: int = 0,
+) -> dict[str, Any]:
+    """A line of a seller-acme order, priced from its catalogue like the generated ones."""
+    product = next(p for p in ACME.products if p.product_id == product_id)
+    sku_name = dict(product.skus)[sku_id]
+    subtotal = product.price * quantity
+    seller_discount = subtotal * seller_discount_percent / 100
+    platform_discount = subtotal * platform_discount_percent / 100
+    return {
+        "line_id": line_id,
+        "product_id": product.product_id,
+        "sku_id": sku_id,
+        "product_name": product.name,
+        "sku_name": sku_name,
+        "quantity": quantity,
+        "unit_price": _money(product.price, ACME.decimals),
+        "seller_discount": _money(seller_discount, ACME.decimals),
+        "platform_discount": _money(platform_discount, ACME.decimals),
+        "tax": _money(
+            (subtotal - seller_discount - platform_discount) * ACME.tax_rate, ACME.decimals
+        ),
+        "package_id": package_id,
+    }
+
+
+def _awaiting(*package_ids: str) -> list[dict[str, str]]:
+    return [{"package_id": p, "status": "AWAITING_SHIPMENT"} for p in package_ids]
+
+
+# The sample events' own orders, in place of what the generator would make of them: their
+# shipping fee, packages and lines (the buyer and the time are the generator's).
+SAMPLE_ORDERS: dict[str, dict[str, Any]] = {
+    # events/ship_package.json arranges shipment of PK1; PK2 stays to ship.
+    "ACME-1033": {
+        "shipping_fee": "4.99",
+        "packages": _awaiting("PK1", "PK2"),
+        "lines": [
+            _sample_line("L1", "P-KETTLE", "KTL-BLK", 1),
+            _sample_line("L2", "P-FILTER", "FLT-02", 2, package_id="PK2"),
+        ],
+    },
+    # events/preview_cancellation.json: what cancelling 2 of the 3 blue mugs refunds.
+    "ACME-1034": {
+        "shipping_fee": "0.00",
+        "packages": _awaiting("PK1"),
+        "lines": [
+            _sample_line("L1", "P-MUG", "MUG-BLU", 3, seller_discount_percent=10),
+            _sample_line("L2", "P-TOWEL", "TWL-OAT", 2, platform_discount_percent=5),
+        ],
+    },
+    # events/create_cancellation.json cancels 2 of the 4 blue mugs, at version 1.
+    "ACME-1035": {
+        "shipping_fee": "5.99",
+        "packages": _awaiting("PK1"),
+        "lines": [
+            _sample_line("L1", "P-MUG", "MUG-BLU", 4, seller_discount_percent=10),
+            _sample_line("L2", "P-BEANS", "BNS-ETH", 1),
+        ],
+    },
+    # Both blue mugs are cancelled by the seed (SAMPLE_CANCELLATION); the grinder ships.
+    "ACME-1036": {
+        "shipping_fee": "0.00",
+        "packages": _awaiting("PK1"),
+        "lines": [
+            _sample_line("L1", "P-MUG", "MUG-BLU", 2, seller_discount_percent=10),
+            _sample_line("L2", "P-GRINDER", "GRD-STL", 1),
+        ],
+    },
+}
+
+
+@dataclass(frozen=True)
+class SampleCancellation:
+    """A cancellation the seed makes through the domain services, with a known id."""
+
+    seller_id: str
+    order_id: str
+    cancellation_id: str
+    request: dict[str, Any]
+    idempotency_key: str
+    created_by: str
+
+
+# events/notify_stream_batch.json is the stream record of its INSERT.
+SAMPLE_CANCELLATION = SampleCancellation(
+    seller_id=ACME.seller_id,
+    order_id="ACME-1036",
+    cancellation_id="6f1c9a52-2a7e-4c43-9d2b-0f3a8d1e7b41",
+    request={
+        "reason": "OUT_OF_STOCK",
+        "scope": "ITEMS",
+        "items": [{"line_id": "L1", "quantity": 2}],
+        "note": "Blue mugs sold out",
+    },
+    idempotency_key="demo-ACME-1036-blue-mugs",
+    created_by="maria.lopez",
+)
+
+
 def demo_orders(now: datetime | None = None) -> Iterator[DemoOrder]:
     """A fixed set of orders (the same every time), with times relative to ``now``."""
     now = now or datetime.now(UTC)
@@ -201,6 +332,10 @@ def demo_orders(now: datetime | None = None) -> Iterator[DemoOrder]:
                 if len(packages) == 2 and packages[1]["status"] == "AWAITING_SHIPMENT"
                 else ()
             )
+            sample = SAMPLE_ORDERS.get(order_id) if seller is ACME else None
+            if sample is not None:
+                body |= sample
+                ship = ()
             yield DemoOrder(seller.seller_id, body, ship)
 
 
@@ -220,18 +355,83 @@ def _request(method: str, url: str, token: str, body: Any | None = None) -> int:
 
 
 def load(base_url: str, admin_token_for: Callable[[str], str]) -> int:
-    """PUT every demo order (and ship some packages); returns how many orders there are.
+    """PUT every demo order (and ship some packages), then make ``SAMPLE_CANCELLATION``;
+    returns how many orders there are.
 
     Loading twice is harmless: an identical order answers 200 and is left as it is.
     """
     tokens: dict[str, str] = {}
+    created: set[str] = set()
     count = 0
     for order in demo_orders():
         token = tokens.setdefault(order.seller_id, admin_token_for(order.seller_id))
         order_id = order.body["order_id"]
         status = _request("PUT", f"{base_url}/orders/{order_id}", token, order.body)
         if status == 201:
+            created.add(order_id)
             for package_id in order.ship:
                 _request("POST", f"{base_url}/orders/{order_id}/packages/{package_id}/ship", token)
         count += 1
+    if SAMPLE_CANCELLATION.order_id in created:
+        create_sample_cancellation(SAMPLE_CANCELLATION)
     return count
+
+
+def create_sample_cancellation(sample: SampleCancellation) -> None:
+    """Cancel as the cancel function does, through the domain services, but with a known
+    cancellation id, and unseen by the stream consumer: its buyer email stays pending until
+    ``events/notify_stream_batch.json`` delivers the record (or the reconciler resends it,
+    once it is PendingNotificationMinutes old).
+
+    Runs inside the local stack, which puts the functions' layer on ``sys.path`` and their
+    settings in ``os.environ``.
+    """
+    from adapters.aws_clients import dynamodb_client  # noqa: PLC0415 (the layer, see above)
+    from adapters.dynamodb_repository import DynamoDBOrderRepository  # noqa: PLC0415
+    from adapters.http_api import fingerprint  # noqa: PLC0415
+    from adapters.schemas import CancellationRequestIn  # noqa: PLC0415
+    from domain import services  # noqa: PLC0415
+
+    request = CancellationRequestIn.model_validate(sample.request)
+    repository = DynamoDBOrderRepository(dynamodb_client(), os.environ["TABLE_NAME"])
+    ttl = timedelta(hours=int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "168")))
+    with _unseen_by_stream_consumer():
+        result = services.submit_cancellation(
+            repository,
+            seller_id=sample.seller_id,
+            order_id=sample.order_id,
+            request=request.to_domain(),
+            idempotency_key=sample.idempotency_key,
+            # As the cancel function computes it: the same request over HTTP is a replay.
+            fingerprint=fingerprint(sample.order_id, request.model_dump(mode="json")),
+            expected_version=1,
+            actor=sample.created_by,
+            clock=lambda: datetime.now(UTC),
+            new_id=lambda: sample.cancellation_id,
+            idempotency_ttl=ttl,
+        )
+    logger.info(
+        "%s: cancellation %s, its buyer email not sent yet "
+        "(make invoke FN=notify EVENT=events/notify_stream_batch.json sends it)",
+        sample.order_id,
+        result.cancellation.cancellation_id,
+    )
+
+
+@contextlib.contextmanager
+def _unseen_by_stream_consumer() -> Iterator[None]:
+    """What is written inside never reaches the stream's consumers, as when a consumer is
+    down for longer than the stream keeps records (24 hours in AWS)."""
+    stack = LocalStack.running()
+    poller = stack.stream_poller if stack is not None else None
+    if poller is None:
+        yield
+        return
+    # Deliver everything before, so that only what is written inside is dropped.
+    poller.drain()
+    poller.pause()
+    try:
+        yield
+    finally:
+        poller.discard_pending()
+        poller.resume()

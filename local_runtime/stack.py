@@ -89,11 +89,11 @@ def runtime_environment(
     dynamodb_endpoint: str,
     ses_endpoint: str,
     region: str,
-    log_format: str = "Text",
+    log_format: str = "JSON",
 ) -> dict[str, str]:
     """What the functions find in ``os.environ``: the template's variables, boto3 aimed at
     the local servers with credentials that cannot reach AWS, and Lambda's log format
-    (``Text`` by default: one readable line per record, where AWS has JSON)."""
+    (JSON as in AWS; ``make dev`` asks for Text, one readable line per record)."""
     return {
         **function_environment,
         "AWS_LAMBDA_LOG_FORMAT": log_format,
@@ -160,7 +160,7 @@ class LocalStack:
         seed: bool = False,
         stack_file: Path | None = None,
         schedule_interval_seconds: float = 0,
-        log_format: str = "Text",
+        log_format: str = "JSON",
     ) -> None:
         self.region = region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.template = SamTemplate.load(
@@ -200,6 +200,11 @@ class LocalStack:
         self.table_description: dict[str, Any] = {}
         self.startup_seconds: float | None = None
         self._started = False
+
+    @classmethod
+    def running(cls) -> LocalStack | None:
+        """The stack started in this process, if one runs (the seed runs inside it)."""
+        return cls._running
 
     # --- where things are ---
 
