@@ -10,7 +10,6 @@ from domain.money import (
     format_amount,
     minor_unit_digits,
     parse_amount,
-    round_half_up_fraction,
 )
 
 
@@ -179,39 +178,3 @@ def test_format_amount_rejects_an_unknown_currency() -> None:
 )
 def test_format_then_parse_gives_back_the_same_minor_units(minor: int, currency: str) -> None:
     assert parse_amount(format_amount(minor, currency), currency) == minor
-
-
-@pytest.mark.parametrize(
-    ("numerator", "denominator", "rounded"),
-    [
-        (0, 5, 0),
-        (6, 3, 2),
-        (1, 2, 1),  # 0.5 -> 1
-        (3, 2, 2),  # 1.5 -> 2
-        (5, 2, 3),  # 2.5 -> 3, where half-to-even would give 2
-        (7, 2, 4),  # 3.5 -> 4
-        (2, 4, 1),  # 0.5 -> 1
-        (1, 4, 0),  # 0.25 -> 0
-        (3, 4, 1),  # 0.75 -> 1
-        (1, 3, 0),  # 0.33 -> 0
-        (2, 3, 1),  # 0.67 -> 1
-        (204, 3, 68),  # 68.0
-        (205, 3, 68),  # 68.33
-        (137, 2, 69),  # 68.5 -> 69
-        (149, 100, 1),  # 1.49 -> 1
-        (150, 100, 2),  # 1.50 -> 2
-        (10**20 + 1, 2, 5 * 10**19 + 1),  # exact far beyond float precision
-    ],
-)
-def test_round_half_up_fraction_rounds_halves_up(
-    numerator: int, denominator: int, rounded: int
-) -> None:
-    assert round_half_up_fraction(numerator, denominator) == rounded
-
-
-@pytest.mark.parametrize(("numerator", "denominator"), [(-1, 2), (1, 0), (1, -2)])
-def test_round_half_up_fraction_rejects_negative_numerators_and_non_positive_denominators(
-    numerator: int, denominator: int
-) -> None:
-    with pytest.raises(ValueError, match="non-negative numerator and positive denominator"):
-        round_half_up_fraction(numerator, denominator)

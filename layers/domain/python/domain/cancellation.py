@@ -1,7 +1,9 @@
 """Cancellation rules and refund math.
 
 ``plan_cancellation`` decides whether a request is allowed and what it refunds; preview
-shows that plan and ``cancel`` applies it, so the two can never disagree.
+shows that plan and ``cancel`` applies it, so the two can never disagree. Refunds follow
+unit shares (see ``line_refund``): every unit of a line carries a fixed share of each money
+component, and cancelling units refunds their shares.
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ from domain.model import (
     PackageStatus,
     Refund,
 )
-from domain.money import round_half_up_fraction
 
 MAX_ITEMS = 100
 MAX_NOTE_LENGTH = 500
@@ -164,8 +165,12 @@ class Cancellation:
 def line_refund(line: Line, quantity: int) -> Components:
     """What cancelling ``quantity`` of the line's not yet cancelled units refunds.
 
-    Per component: everything left when the last units go, otherwise
-    ``round_half_up(left * quantity / remaining)`` in minor units.
+    Unit shares: each of the line's ``q`` units carries ``C // q`` minor units of a
+    component ``C``; the ``C % q`` left over go one each to units 1, 2, ... for the seller
+    discount and the tax, and to units q, q-1, ... for the platform discount, so no unit's
+    discounts exceed its price. A cancellation takes the highest-numbered units not yet
+    cancelled and refunds the sum of their shares; the one that takes the line's last units
+    refunds all that is left, and no other refunds more of a component than is left.
     """
     remaining = line.remaining_quantity
     if not 1 <= quantity <= remaining:
@@ -173,8 +178,30 @@ def line_refund(line: Line, quantity: int) -> Components:
     left = line.left_to_refund
     if quantity == remaining:
         return left
-    parts = (round_half_up_fraction(part * quantity, remaining) for part in left.as_tuple())
-    return Components(*parts)
+    # The units left are 1 to ``remaining``. When every earlier refund followed this rule,
+    # what is left of a component is the sum of their shares, and those shares are that sum
+    # spread over them the same way: ``C // q`` or one more each, the ones with one more
+    # first (last for the platform discount). So the units taken, the last ``quantity`` of
+    # those left, carry the last ``quantity`` shares of what is left. On a line partly
+    # refunded by an earlier rule, the same computation shares out what is left over the
+    # units left: no cancellation refunds more of a component than is left, or less than 0.
+    return Components(
+        line.unit_price * quantity,
+        _last_units_share(left.seller_discount, remaining, quantity, extras_first=True),
+        _last_units_share(left.platform_discount, remaining, quantity, extras_first=False),
+        _last_units_share(left.tax, remaining, quantity, extras_first=True),
+    )
+
+
+def _last_units_share(amount: int, units: int, taken: int, *, extras_first: bool) -> int:
+    """What the last ``taken`` of ``units`` units carry of ``amount`` spread over them.
+
+    Each carries ``amount // units``; the ``amount % units`` left over go one each to the
+    first units when ``extras_first``, otherwise to the last ones.
+    """
+    each, extra = divmod(amount, units)
+    extras = max(0, extra - (units - taken)) if extras_first else min(taken, extra)
+    return each * taken + extras
 
 
 def plan_cancellation(order: Order, request: CancellationRequest) -> CancellationPlan:

@@ -82,15 +82,3 @@ def format_amount(minor: int, currency: str) -> str:
     if digits == 0:
         return f"{sign}{whole}"
     return f"{sign}{whole}.{fraction:0{digits}d}"
-
-
-def round_half_up_fraction(numerator: int, denominator: int) -> int:
-    """``round_half_up(numerator / denominator)`` in integers, without floats.
-
-    The numerator must be non-negative and the denominator positive.
-    """
-    if numerator < 0 or denominator <= 0:
-        raise ValueError(
-            "round_half_up_fraction takes a non-negative numerator and positive denominator"
-        )
-    return (2 * numerator + denominator) // (2 * denominator)
