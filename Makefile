@@ -76,6 +76,10 @@ test: lint validate build local-deps ## Lint, validate and build the template, r
 dev: local-deps ## Run the product locally on 127.0.0.1:3000 (PORT=... to change it, SEED=0 starts empty)
 	$(PY) -m local_runtime
 
+.PHONY: openapi
+openapi: venv ## Write docs/openapi.json, the OpenAPI document generated from the handlers (commit it)
+	$(PY) -m local_runtime.openapi --output docs/openapi.json
+
 SELLER ?= seller-acme
 SCOPES ?= orders.read orders.write
 .PHONY: token

@@ -290,15 +290,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
         """What the standard library answers in HTML (a malformed request line, an over-long
         URL or header, an unknown method) is answered as a problem body instead."""
         if code == HTTPStatus.NOT_IMPLEMENTED:
-            # No handler for the method: like any method a route does not serve.
-            response = problem(405, "METHOD_NOT_ALLOWED", f"{self.command} is not served")
-        else:
-            status = HTTPStatus(code)
-            response = problem(
-                status,
-                _PROTOCOL_PROBLEMS.get(status, "BAD_REQUEST"),
-                message or status.description or status.phrase,
-            )
+            # A method the server has no handler for (TRACE, QUERY…) is routed like any
+            # other: a 405 with Allow where the path exists, else a 404.
+            self._serve()
+            return
+        status = HTTPStatus(code)
+        response = problem(
+            status,
+            _PROTOCOL_PROBLEMS.get(status, "BAD_REQUEST"),
+            message or status.description or status.phrase,
+        )
         self.close_connection = True
         response.headers.append(("Connection", "close"))
         self._write(response)

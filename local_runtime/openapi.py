@@ -8,11 +8,16 @@ security requirement).
 
 The local stack serves it at ``GET /_local/openapi.json``; without a running stack,
 
-    python -m local_runtime.openapi > openapi.json
+    python -m local_runtime.openapi                              # to stdout
+    python -m local_runtime.openapi --output docs/openapi.json   # what make openapi does
+
+Both write the same bytes (``render``: sorted keys, a final newline), so the committed
+``docs/openapi.json`` can be compared with what the code generates.
 """
 
 from __future__ import annotations
 
+import argparse
 import inspect
 import json
 import os
@@ -20,16 +25,19 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, cast
 
 from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
+from local_runtime import PROJECT_ROOT
 from local_runtime.http_api import HttpRequest, HttpResponse
 from local_runtime.lambda_runtime import FunctionRuntime
 from local_runtime.template import FunctionSpec, HttpRoute, SamTemplate
 
 OPENAPI_PATH = "/_local/openapi.json"
+COMMITTED_DOCUMENT = PROJECT_ROOT / "docs" / "openapi.json"
 TITLE = "Seller order-cancellation API"
 API_VERSION = "1.0.0"
 DESCRIPTION = (
@@ -130,7 +138,11 @@ def build_document(
     return document
 
 
-_POWERTOOLS_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
+_POWERTOOLS_VALIDATION_SCHEMAS = (
+    "HTTPValidationError",
+    "ResponseValidationError",
+    "ValidationError",
+)
 
 
 def _drop_powertools_validation_responses(document: dict[str, Any]) -> None:
@@ -164,7 +176,7 @@ class OpenApiRoute:
     def __call__(self, _: HttpRequest) -> HttpResponse:
         with self._lock:
             if self._body is None:
-                self._body = json.dumps(self.document(), indent=2).encode()
+                self._body = render(self.document()).encode()
         return HttpResponse(
             status=200,
             headers=[("Content-Type", "application/json")],
@@ -172,8 +184,17 @@ class OpenApiRoute:
         )
 
 
-def main() -> int:
-    """Print the document, importing the functions with the template's environment."""
+def render(document: Mapping[str, Any]) -> str:
+    """The document as JSON text that only changes when the document does."""
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Print (or write) the document, importing the functions with the template's
+    environment."""
+    parser = argparse.ArgumentParser(prog="python -m local_runtime.openapi")
+    parser.add_argument("--output", help="write the document to this file, not stdout")
+    arguments = parser.parse_args(argv)
     template = SamTemplate.load()
     region = os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     # Importing a handler reads its settings and creates its boto3 clients: give them the
@@ -193,7 +214,15 @@ def main() -> int:
         document = OpenApiRoute(template, functions.handler).document()
     finally:
         functions.deactivate()
-    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    text = render(document)
+    if arguments.output:
+        # Written whole or not at all: a failed run leaves the previous file.
+        target = Path(arguments.output)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(target)
+    else:
+        sys.stdout.write(text)
     return 0
 
 

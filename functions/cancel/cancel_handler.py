@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -21,6 +21,13 @@ from adapters.dynamodb_repository import DynamoDBOrderRepository
 from adapters.logs import service_logger
 from adapters.records import order_to_dict
 from adapters.schemas import (
+    ETAG_HEADER,
+    IDEMPOTENCY_KEY_PATTERN,
+    IDENTIFIER_PATTERN,
+    IDENTIFIER_WORDS,
+    IF_MATCH_PATTERN,
+    ORDER_ID_IN_PATH,
+    REPLAYED_HEADER,
     CancellationOut,
     CancellationRequestIn,
     OrderIn,
@@ -91,7 +98,8 @@ def _seller() -> str:
     ),
 )
 def preview_cancellation(
-    order_id: str, request: Annotated[CancellationRequestIn, Body()]
+    order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)],
+    request: Annotated[CancellationRequestIn, Body()],
 ) -> Response[str]:
     plan = services.preview_cancellation(
         repository, _seller(), http_api.order_id(order_id), request.to_domain()
@@ -105,21 +113,41 @@ def preview_cancellation(
     responses=documented_responses(
         {201: ("The cancellation (again, with Idempotent-Replayed, on a replay)", CancellationOut)},
         (404, 409, 412, 413, 422),
+        headers={201: {**ETAG_HEADER, **REPLAYED_HEADER}},
     ),
 )
 def create_cancellation(
-    order_id: str,
+    order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)],
     request: Annotated[CancellationRequestIn, Body()],
     # Declared for the document and the presence check; the value is read from the raw
-    # header, which the resolver would split at commas.
+    # header (the resolver would split it at commas) and checked there, so that an empty
+    # one is IDEMPOTENCY_KEY_REQUIRED like a missing one.
     _idempotency_key: Annotated[
         str,
-        Header(alias="Idempotency-Key", description="1 to 128 printable ASCII characters"),
+        Header(
+            alias="Idempotency-Key",
+            description=(
+                "the client's key for this cancellation: 1 to 128 printable ASCII characters; "
+                "the same key with the same body again replays the original answer"
+            ),
+            json_schema_extra={
+                "minLength": 1,
+                "maxLength": 128,
+                "pattern": IDEMPOTENCY_KEY_PATTERN,
+            },
+        ),
     ],
     _if_match: Annotated[
-        str | None,
-        Header(alias="If-Match", description='the order version from the ETag, e.g. "3"'),
-    ] = None,
+        str,
+        Header(
+            alias="If-Match",
+            description=(
+                'the order version from the ETag or the preview, "3" or 3; a weak tag or a '
+                "list is 400; another version than the order's is 412 ORDER_VERSION_MISMATCH"
+            ),
+            json_schema_extra={"pattern": IF_MATCH_PATTERN},
+        ),
+    ] = "",
 ) -> Response[str]:
     seller_id = _seller()
     key = http_api.idempotency_key(app)
@@ -150,9 +178,17 @@ def create_cancellation(
 @app.post(
     "/orders/<order_id>/packages/<package_id>/ship",
     summary="Arrange shipment: the package goes to Awaiting Collection",
-    responses=documented_responses({200: ("The order after", OrderOut)}, (404, 409, 422)),
+    responses=documented_responses(
+        {200: ("The order after", OrderOut)}, (404, 409, 413, 422), headers={200: ETAG_HEADER}
+    ),
 )
-def ship_package(order_id: str, package_id: str) -> Response[str]:
+def ship_package(
+    order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)],
+    package_id: Annotated[
+        str,
+        Path(description="the package's id; one the order does not have is 422 UNKNOWN_PACKAGE"),
+    ],
+) -> Response[str]:
     order = services.ship(
         repository,
         seller_id=_seller(),
@@ -170,9 +206,19 @@ def ship_package(order_id: str, package_id: str) -> Response[str]:
     responses=documented_responses(
         {201: ("Created", OrderOut), 200: ("The identical order already existed", OrderOut)},
         (409, 413),
+        headers={201: ETAG_HEADER, 200: ETAG_HEADER},
     ),
 )
-def put_order(order_id: str, body: Annotated[OrderIn, Body()]) -> Response[str]:
+def put_order(
+    order_id: Annotated[
+        str,
+        Path(
+            pattern=IDENTIFIER_PATTERN,
+            description=f"the order's id ({IDENTIFIER_WORDS}); the body's order_id is the same",
+        ),
+    ],
+    body: Annotated[OrderIn, Body()],
+) -> Response[str]:
     seller_id = _seller()
     if body.seller_id != seller_id:
         raise Forbidden(

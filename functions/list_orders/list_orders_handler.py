@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -17,9 +17,15 @@ from adapters.dynamodb_repository import DynamoDBOrderRepository
 from adapters.logs import service_logger
 from adapters.page_tokens import PageTokens
 from adapters.schemas import (
+    ETAG_HEADER,
+    IDENTIFIER_WORDS,
+    ORDER_ID_IN_PATH,
+    PAGE_TOKEN_MAX_LENGTH,
+    PAGE_TOKEN_PATTERN,
     CancellationsOut,
     OrderOut,
     OrdersPageOut,
+    ProductId,
     ReasonsOut,
     cancellation_json,
     documented_responses,
@@ -85,24 +91,48 @@ def _page_tokens() -> PageTokens:
     responses=documented_responses({200: ("A page of orders", OrdersPageOut)}, ()),
 )
 def list_orders(
-    status: Annotated[OrderStatus, Query()] = OrderStatus.AWAITING_SHIPMENT,
-    product_id: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[OrderStatus, Query(description="the orders' status")] = (
+        OrderStatus.AWAITING_SHIPMENT
+    ),
+    product_id: Annotated[
+        list[ProductId],
+        Query(
+            max_length=MAX_PRODUCT_FILTERS,
+            description=(
+                f"repeatable, up to {MAX_PRODUCT_FILTERS} values (a value repeated counts each "
+                "time): an order matches if any of its lines has one of them"
+            ),
+        ),
+    ] = [],  # noqa: B006 - never mutated
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-    page_token: Annotated[str | None, Query()] = None,
+    page_token: Annotated[
+        str,
+        Query(
+            description=(
+                "the next_page_token of the previous page, for the same seller and filters; "
+                "any other token is 400 INVALID_PAGE_TOKEN"
+            ),
+            json_schema_extra={
+                "pattern": PAGE_TOKEN_PATTERN,
+                "maxLength": PAGE_TOKEN_MAX_LENGTH,
+            },
+        ),
+    ] = "",
 ) -> Response[str]:
     seller_id = _seller()
-    product_ids = sorted(set(product_id or []))
-    if len(product_ids) > MAX_PRODUCT_FILTERS:
+    # Counted as sent, repeats too; the schema's own limit, checked again here.
+    if len(product_id) > MAX_PRODUCT_FILTERS:
         raise RequestInvalid(
             f"at most {MAX_PRODUCT_FILTERS} product ids can be given",
-            (FieldError("product_id", f"at most {MAX_PRODUCT_FILTERS} values"),),
+            (FieldError("product_id", f"must have at most {MAX_PRODUCT_FILTERS} entries"),),
         )
-    malformed = [p for p in product_ids if not http_api.is_identifier(p)]
+    malformed = [p for p in product_id if not http_api.is_identifier(p)]
     if malformed:
         raise RequestInvalid(
-            "product ids are 1 to 128 letters, digits and . _ : -",
+            f"product ids are {IDENTIFIER_WORDS}",
             tuple(FieldError("product_id", f"not a product id: {p[:40]}") for p in malformed),
         )
+    product_ids = sorted(set(product_id))
     page_tokens = _page_tokens()
     position = (
         page_tokens.position(page_token, seller_id, status, product_ids) if page_token else None
@@ -122,9 +152,11 @@ def list_orders(
 @app.get(
     "/orders/<order_id>",
     summary="One order, with what can still be cancelled",
-    responses=documented_responses({200: ("The order; ETag is its version", OrderOut)}, (404,)),
+    responses=documented_responses(
+        {200: ("The order; ETag is its version", OrderOut)}, (404,), headers={200: ETAG_HEADER}
+    ),
 )
-def get_order(order_id: str) -> Response[str]:
+def get_order(order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)]) -> Response[str]:
     order = services.get_order(repository, _seller(), http_api.order_id(order_id))
     return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
 
@@ -134,7 +166,9 @@ def get_order(order_id: str) -> Response[str]:
     summary="The order's cancellations, oldest first",
     responses=documented_responses({200: ("The cancellations", CancellationsOut)}, (404,)),
 )
-def list_cancellations(order_id: str) -> Response[str]:
+def list_cancellations(
+    order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)],
+) -> Response[str]:
     found = services.list_cancellations(repository, _seller(), http_api.order_id(order_id))
     return http_api.json_response(200, {"cancellations": [cancellation_json(c) for c in found]})
 

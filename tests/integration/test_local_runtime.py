@@ -516,6 +516,8 @@ def test_what_the_http_server_refuses_is_a_problem_body_too(
     assert document["code"] == code
     assert document["errors"] == []
     assert recording_handler.calls == []
+    if status == 405:
+        assert dict(answer_headers)["Allow"] == "GET"
 
 
 def test_each_request_is_one_readable_log_line(

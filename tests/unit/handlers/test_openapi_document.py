@@ -8,8 +8,16 @@ import subprocess
 import sys
 from typing import Any
 
+import pytest
+
 from local_runtime import PROJECT_ROOT
-from local_runtime.openapi import TITLE, build_document, function_resolvers
+from local_runtime.openapi import (
+    COMMITTED_DOCUMENT,
+    TITLE,
+    build_document,
+    function_resolvers,
+    render,
+)
 from tests.unit.handlers.conftest import TEMPLATE, Functions
 
 
@@ -36,7 +44,9 @@ def test_the_merged_document_has_every_route_of_the_template(functions: Function
         assert operation["security"] == [{"bearerAuth": list(route.authorization_scopes)}]
 
 
-def test_the_command_prints_the_same_document_without_a_running_stack() -> None:
+@pytest.fixture(scope="module")
+def printed() -> str:
+    """What ``python -m local_runtime.openapi`` prints, as ``make openapi`` runs it."""
     completed = subprocess.run(
         [sys.executable, "-m", "local_runtime.openapi"],
         cwd=PROJECT_ROOT,
@@ -45,8 +55,32 @@ def test_the_command_prints_the_same_document_without_a_running_stack() -> None:
         timeout=60,
         check=False,
     )
-
     assert completed.returncode == 0, completed.stderr
-    document = json.loads(completed.stdout)
+    return completed.stdout
+
+
+def test_the_command_prints_the_same_document_without_a_running_stack(printed: str) -> None:
+    document = json.loads(printed)
     assert document["info"]["title"] == TITLE
     assert _operations(document) == _template_operations()
+
+
+def test_the_committed_document_is_what_the_code_generates(printed: str) -> None:
+    committed = (
+        COMMITTED_DOCUMENT.read_text(encoding="utf-8") if COMMITTED_DOCUMENT.exists() else ""
+    )
+
+    assert committed == printed, (
+        "docs/openapi.json is not the document the handlers generate: "
+        "run `make openapi` and commit docs/openapi.json"
+    )
+
+
+def test_the_document_is_rendered_the_same_whatever_the_order_it_was_built_in(
+    printed: str,
+) -> None:
+    document = json.loads(printed)
+    shuffled = json.loads(json.dumps(document), object_pairs_hook=lambda pairs: dict(pairs[::-1]))
+
+    assert render(shuffled) == render(document) == printed
+    assert printed.endswith("}\n")

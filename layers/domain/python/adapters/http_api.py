@@ -16,6 +16,13 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import ValidationException
 
+from adapters.schemas import (
+    IDEMPOTENCY_KEY_PATTERN,
+    IDENTIFIER_PATTERN,
+    IF_MATCH_PATTERN,
+    SCOPE_TAGS,
+    pattern_message,
+)
 from domain.errors import (
     DomainError,
     FieldError,
@@ -59,9 +66,11 @@ STATUS_BY_CODE: Mapping[str, int] = {
 
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _SELLER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}$")
-_ORDER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")
-_IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7e]{1,128}$")
-_IF_MATCH = re.compile(r'^\s*(?:"(\d{1,18})"|(\d{1,18}))\s*$')
+_IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+# The spaces and tabs HTTP allows around a header value, which are not part of it.
+_OPTIONAL_WHITESPACE = " \t"
 
 
 def json_response(
@@ -131,7 +140,8 @@ def install_error_handlers(
                     (FieldError("Idempotency-Key", "required"),),
                 )
             )
-        errors = tuple(_field_error(e) for e in error.errors())
+        # The path's order id and the body's may be wrong alike: each problem once.
+        errors = tuple(dict.fromkeys(_field_error(e) for e in error.errors()))
         detail = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid request"
         return rejected(RequestInvalid(detail, errors))
 
@@ -160,26 +170,88 @@ def _is_missing_idempotency_key(error: Mapping[str, Any]) -> bool:
     return error.get("type") == "missing" and location == ("header", "idempotency-key")
 
 
+_LOCATIONS = ("body", "query", "path", "header")
+
+# Pydantic's words for a failed check, in the API's: what the value must be.
+_MESSAGES: Mapping[str, str] = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "string_type": "must be a string",
+    "int_type": 'must be a JSON integer, such as 2 (not 2.0 or "2")',
+    "int_parsing": "must be an integer, such as 2",
+    "int_from_float": 'must be a JSON integer, such as 2 (not 2.0 or "2")',
+    "bool_type": "must be true or false",
+    "list_type": "must be a JSON array",
+    "dict_type": "must be a JSON object",
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "none_required": "must be null or absent",
+    "union_tag_not_found": "is required",
+}
+_TEMPLATES: Mapping[str, str] = {
+    "string_too_short": "must have at least {min_length} characters",
+    "string_too_long": "must have at most {max_length} characters",
+    "too_short": "must have at least {min_length} {min_length_entries}",
+    "too_long": "must have at most {max_length} {max_length_entries}",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "enum": "must be {expected}",
+    "literal_error": "must be {expected}",
+    "union_tag_invalid": "must be {expected_tags}",
+}
+
+
 def _field_error(error: Mapping[str, Any]) -> FieldError:
-    location = [
-        part for part in error.get("loc", ()) if part not in ("body", "query", "path", "header")
-    ]
-    if error.get("type") == "json_invalid":
+    kind = str(error.get("type", ""))
+    if kind == "json_invalid":
         return FieldError("body", "is not valid JSON")
-    if error.get("type") == "unsupported_content_type":
+    if kind == "unsupported_content_type":
         return FieldError("body", "must be application/json")
     if _is_missing_idempotency_key(error):
         return FieldError("Idempotency-Key", "required")
+    context: Mapping[str, Any] = error.get("ctx") or {}
+    return FieldError(_field_path(error, context), _message(kind, error, context))
+
+
+def _field_path(error: Mapping[str, Any], context: Mapping[str, Any]) -> str:
+    """``items[0].quantity``: where in the request the error is, as a client wrote it."""
+    location = list(error.get("loc", ()))
+    if location and location[0] in _LOCATIONS:
+        location = location[1:]
+    # A variant of a request body chosen by its discriminator (the cancellation's scope)
+    # is named first, by its tag: the client's field comes after it.
+    if location and location[0] in SCOPE_TAGS:
+        location = location[1:]
+    if str(error.get("type", "")).startswith("union_tag_"):
+        location.append(str(context.get("discriminator", "")).strip("'\""))
     field = ""
     for part in location:
         if isinstance(part, int):
             field += f"[{part}]"
         else:
             field += f".{part}" if field else str(part)
-    message = str(error.get("msg", "is not valid"))
-    if error.get("type") == "extra_forbidden":
-        message = "is not a known field"
-    return FieldError(field or "body", message)
+    return field or "body"
+
+
+def _entries(count: object) -> str:
+    return "entry" if count == 1 else "entries"
+
+
+def _message(kind: str, error: Mapping[str, Any], context: Mapping[str, Any]) -> str:
+    if kind == "string_pattern_mismatch":
+        return pattern_message(str(context.get("pattern", "")))
+    if kind in _MESSAGES:
+        return _MESSAGES[kind]
+    if kind in _TEMPLATES:
+        counted = {f"{name}_entries": _entries(value) for name, value in context.items()}
+        try:
+            return _TEMPLATES[kind].format(**context, **counted)
+        except (KeyError, IndexError, ValueError):
+            pass
+    message = str(error.get("msg") or "is not valid")
+    return message.removeprefix("Value error, ")
 
 
 def resolve(
@@ -218,7 +290,7 @@ def _check_identity(event: Mapping[str, Any], seller_id_claim: str) -> None:
     if not found:
         raise Unauthorized("no verified token came with the request")
     seller = found.get(seller_id_claim)
-    if not isinstance(seller, str) or not _SELLER_ID.match(seller):
+    if not isinstance(seller, str) or not _SELLER_ID.fullmatch(seller):
         raise Forbidden(f"the token carries no usable {seller_id_claim} claim")
 
 
@@ -294,7 +366,7 @@ def header(app: APIGatewayHttpResolver, name: str) -> str | None:
 
 def is_identifier(value: str) -> bool:
     """An order, product, line or package id as ingestion accepts them."""
-    return _ORDER_ID.match(value) is not None
+    return _IDENTIFIER.fullmatch(value) is not None
 
 
 def order_id(value: str) -> str:
@@ -305,31 +377,32 @@ def order_id(value: str) -> str:
 
 
 def idempotency_key(app: APIGatewayHttpResolver) -> str:
-    value = header(app, "Idempotency-Key")
-    if value is None or value == "":
+    value = (header(app, "Idempotency-Key") or "").strip(_OPTIONAL_WHITESPACE)
+    if value == "":
         raise IdempotencyKeyRequired(
             "submitting a cancellation needs an Idempotency-Key header",
             (FieldError("Idempotency-Key", "required"),),
         )
-    if not _IDEMPOTENCY_KEY.match(value):
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
         raise RequestInvalid(
             "the Idempotency-Key must be 1 to 128 printable ASCII characters",
-            (FieldError("Idempotency-Key", "1 to 128 printable ASCII characters"),),
+            (FieldError("Idempotency-Key", pattern_message(IDEMPOTENCY_KEY_PATTERN)),),
         )
     return value
 
 
 def if_match_version(app: APIGatewayHttpResolver) -> int | None:
+    """The version of ``If-Match: "3"`` (or ``3``); none for ``*`` or an empty value."""
     value = header(app, "If-Match")
-    if value is None or value.strip() in ("", "*"):
+    if value is None:
         return None
-    match = _IF_MATCH.match(value)
-    if match is None:
+    if not _IF_MATCH.fullmatch(value):
         raise RequestInvalid(
             'If-Match must be an order version such as "3"',
-            (FieldError("If-Match", 'an order version from the ETag, such as "3"'),),
+            (FieldError("If-Match", pattern_message(IF_MATCH_PATTERN)),),
         )
-    return int(match.group(1) or match.group(2))
+    version = value.strip(_OPTIONAL_WHITESPACE).strip('"')
+    return int(version) if version not in ("", "*") else None
 
 
 def fingerprint(*parts: Any) -> str:

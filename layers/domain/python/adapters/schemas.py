@@ -1,18 +1,35 @@
 """The API's JSON shapes: pydantic models for what comes in, plain dicts for what goes out.
 
 Input models reject unknown fields and never coerce types (``"2"`` is not a quantity,
-``12.3`` is not an amount); cross-field rules are the domain's.
+``12.3`` is not an amount). They say everything about a request that JSON Schema can say,
+so that the OpenAPI document generated from them describes what is accepted; the rules
+that relate fields to each other are the domain's, and each model's description names them.
+Every pattern has words (``PATTERN_MESSAGES``): a client is told what a value must look
+like, never a regular expression.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    RootModel,
+    StrictInt,
+    StrictStr,
+)
+from pydantic_core import PydanticCustomError
 
 from adapters.records import api_time
 from domain.cancellation import (
+    MAX_ITEMS,
+    MAX_NOTE_LENGTH,
     Cancellation,
     CancellationPlan,
     CancellationRequest,
@@ -23,38 +40,135 @@ from domain.cancellation import (
 )
 from domain.intake import LineDraft, PackageDraft
 from domain.model import Buyer, Order, PackageStatus, Refund
-from domain.money import format_amount
+from domain.money import MINOR_UNITS, format_amount
 
 MAX_LINES = 100
 MAX_PACKAGES = 50
+MAX_QUANTITY = 100_000
+CURRENCIES = tuple(sorted(MINOR_UNITS))
+# The tags of the cancellation request's variants.
+SCOPE_TAGS = frozenset(scope.value for scope in CancelScope)
 
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$"
+IDENTIFIER_WORDS = "1 to 128 letters, digits and . _ : -, starting with a letter or digit"
+# A non-negative decimal string with no more decimals than any currency has; how many a
+# given currency allows is checked against the order's currency.
+AMOUNT_DECIMALS = max(MINOR_UNITS.values())
+AMOUNT_PATTERN = rf"^(0|[1-9][0-9]{{0,14}})(\.[0-9]{{1,{AMOUNT_DECIMALS}}})?$"
+_NO_DECIMALS = ", ".join(sorted(c for c, digits in MINOR_UNITS.items() if digits == 0))
+AMOUNT_WORDS = (
+    f'a non-negative decimal string such as "12.30", with at most {AMOUNT_DECIMALS} '
+    f"decimals ({_NO_DECIMALS}: none)"
+)
 # An address an email can be sent to: no display names, comments or IP literals.
 EMAIL_ADDRESS = (
     r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
 )
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$"
+# Printable ASCII, 1 to 128 characters. HTTP drops the spaces around a header value, so a
+# key neither starts nor ends with one.
+IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]{0,126}[!-~])?$"
+# An order version, quoted as in the ETag or bare; "*" (any version) is the same as none.
+IF_MATCH_PATTERN = r'^[ \t]*(\*|"[0-9]{1,18}"|[0-9]{1,18})?[ \t]*$'
+# What ``PageTokens`` issues: two base64url parts; empty is the same as none.
+PAGE_TOKEN_PATTERN = r"^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)?$"  # noqa: S105 - not a secret
+PAGE_TOKEN_MAX_LENGTH = 1024
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
+# The years EARLIEST_YEAR to LATEST_YEAR, as the schema can say it of a date-time's text.
+YEAR_PATTERN = r"^(20[0-9]{2}|2100)-"
+
+PATTERN_MESSAGES: dict[str, str] = {
+    IDENTIFIER_PATTERN: f"must be {IDENTIFIER_WORDS}",
+    AMOUNT_PATTERN: f"must be {AMOUNT_WORDS}",
+    EMAIL_ADDRESS: "must be a deliverable email address such as ana@example.com",
+    LOCALE_PATTERN: "must be a locale such as en-US or pt-BR",
+    IDEMPOTENCY_KEY_PATTERN: (
+        "must be 1 to 128 printable ASCII characters, not starting or ending with a space"
+    ),
+    IF_MATCH_PATTERN: 'must be an order version from the ETag, such as "3"',
+    PAGE_TOKEN_PATTERN: "must be a next_page_token as a previous page returned it",
+    YEAR_PATTERN: f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}",
+}
+
+
+def pattern_message(pattern: str) -> str:
+    """What a value that does not match ``pattern`` should have been, in words."""
+    return PATTERN_MESSAGES.get(pattern, "does not have the form this value takes")
 
 
 def _instant(value: object) -> datetime:
     """An ISO 8601 time with a zone, such as ``2026-11-20T10:00:00Z``, as UTC."""
+    example = "such as 2026-11-20T10:00:00Z"
     if not isinstance(value, str):
-        raise ValueError("must be an ISO 8601 string such as 2026-11-20T10:00:00Z")
+        raise PydanticCustomError("instant", f"must be a string with a date and time {example}")
     try:
-        moment = datetime.fromisoformat(value)
+        # RFC 3339 lets the T and the Z be written in lower case.
+        moment = datetime.fromisoformat(value.upper())
     except ValueError:
-        raise ValueError("must be an ISO 8601 time such as 2026-11-20T10:00:00Z") from None
+        raise PydanticCustomError(
+            "instant", f"must be a date and time with a zone {example}"
+        ) from None
     if moment.tzinfo is None:
-        raise ValueError("must carry a time zone, such as Z or +02:00")
+        raise PydanticCustomError("instant", "must carry a time zone, such as Z or +02:00")
     if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-        raise ValueError(f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}")
+        raise PydanticCustomError(
+            "instant", f"must be between the years {EARLIEST_YEAR} and {LATEST_YEAR}"
+        )
     return moment.astimezone(UTC)
 
 
-Instant = Annotated[datetime, BeforeValidator(_instant)]
-Identifier = Annotated[StrictStr, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")]
+def _decimal_string(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise PydanticCustomError("amount_type", f"must be {AMOUNT_WORDS}")
+    if not isinstance(value, str):
+        raise PydanticCustomError(
+            "amount_type", 'amounts are decimal strings, such as "12.30", never JSON numbers'
+        )
+    return value
+
+
+def _known_currency(value: object) -> object:
+    if isinstance(value, str) and value not in MINOR_UNITS:
+        raise PydanticCustomError("currency", f"must be one of {', '.join(CURRENCIES)}")
+    return value
+
+
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_instant),
+    Field(
+        description=(
+            "a date-time with a zone, such as 2026-11-20T10:00:00Z or "
+            f"2026-11-20T11:00:00+01:00, between the years {EARLIEST_YEAR} and {LATEST_YEAR}"
+        ),
+        examples=["2026-11-20T10:00:00Z"],
+        json_schema_extra={"pattern": YEAR_PATTERN},
+    ),
+]
+Identifier = Annotated[StrictStr, Field(pattern=IDENTIFIER_PATTERN, description=IDENTIFIER_WORDS)]
+_AMOUNT_DESCRIPTION = f"{AMOUNT_WORDS}, and no more decimals than the order's currency has"
+# The pattern constrains the string; the type check before it words a JSON number's error.
+Amount = Annotated[
+    StrictStr,
+    Field(pattern=AMOUNT_PATTERN, description=_AMOUNT_DESCRIPTION, examples=["12.30"]),
+    BeforeValidator(_decimal_string),
+]
+Currency = Annotated[
+    StrictStr,
+    BeforeValidator(_known_currency),
+    Field(
+        description="ISO 4217 code of a currency the marketplace settles in",
+        json_schema_extra={"enum": list(CURRENCIES)},
+        examples=["USD"],
+    ),
+]
 Text = Annotated[StrictStr, Field(min_length=1, max_length=500)]
+Note = Annotated[
+    StrictStr,
+    Field(max_length=MAX_NOTE_LENGTH, description=f"at most {MAX_NOTE_LENGTH} characters"),
+]
 
 
 class _Input(BaseModel):
@@ -62,39 +176,144 @@ class _Input(BaseModel):
 
 
 class CancellationItemIn(_Input):
-    line_id: StrictStr
-    quantity: StrictInt
+    line_id: Identifier
+    quantity: Annotated[
+        StrictInt,
+        Field(ge=1, description='units to cancel: a JSON integer (2, not 2.0 or "2")'),
+    ]
 
 
-class CancellationRequestIn(_Input):
+def _only_with(scope: CancelScope, *, empty: object = None) -> BeforeValidator:
+    """A field of another scope: absent, null (or, for ``items``, empty) here."""
+
+    def check(value: object) -> object:
+        if value is not None and value != empty:
+            raise PydanticCustomError(
+                "scope_field", "only allowed with scope {scope}", {"scope": scope.value}
+            )
+        return value
+
+    return BeforeValidator(check)
+
+
+ItemsOfAnotherScope = Annotated[
+    Annotated[list[CancellationItemIn], Field(max_length=0)] | None,
+    _only_with(CancelScope.ITEMS, empty=[]),
+    Field(description="only with scope ITEMS: absent, null or []"),
+]
+PackageOfAnotherScope = Annotated[
+    None,
+    _only_with(CancelScope.PACKAGE),
+    Field(description="only with scope PACKAGE: absent or null"),
+]
+
+
+class _CancellationIn(_Input):
     reason: CancelReason
-    scope: CancelScope
-    items: list[CancellationItemIn] | None = None
-    package_id: StrictStr | None = None
-    note: StrictStr | None = None
+    note: Note | None = None
+
+
+class CancelOrderIn(_CancellationIn):
+    """Cancel every unit of the order left."""
+
+    scope: Literal["ORDER"]
+    items: ItemsOfAnotherScope = None
+    package_id: PackageOfAnotherScope = None
+
+
+class CancelPackageIn(_CancellationIn):
+    """Cancel every unit of one package left."""
+
+    scope: Literal["PACKAGE"]
+    items: ItemsOfAnotherScope = None
+    package_id: Annotated[
+        Identifier,
+        Field(description="the package; one the order does not have is 422 UNKNOWN_PACKAGE"),
+    ]
+
+
+class CancelItemsIn(_CancellationIn):
+    """Cancel some units of some lines. Only a reason with ``item_level_allowed``
+    (``OUT_OF_STOCK``) can cancel items; another is 422 REASON_NOT_ALLOWED_FOR_ITEMS."""
+
+    scope: Literal["ITEMS"]
+    items: Annotated[
+        list[CancellationItemIn],
+        Field(
+            min_length=1,
+            max_length=MAX_ITEMS,
+            json_schema_extra={"uniqueItems": True},
+            description=(
+                f"1 to {MAX_ITEMS} lines, each named once (a line id given twice is 400); "
+                "a line the order does not have is 422 UNKNOWN_LINE"
+            ),
+        ),
+    ]
+    package_id: PackageOfAnotherScope = None
+
+
+class CancellationRequestIn(
+    RootModel[
+        Annotated[CancelOrderIn | CancelPackageIn | CancelItemsIn, Field(discriminator="scope")]
+    ]
+):
+    """A cancellation request; ``scope`` says which fields it takes."""
 
     def to_domain(self) -> CancellationRequest:
+        request = self.root
         return CancellationRequest(
-            reason=self.reason,
-            scope=self.scope,
-            items=tuple(ItemRequest(i.line_id, i.quantity) for i in self.items or ()),
-            package_id=self.package_id,
-            note=self.note,
+            reason=request.reason,
+            scope=CancelScope(request.scope),
+            items=tuple(ItemRequest(i.line_id, i.quantity) for i in request.items or ()),
+            package_id=request.package_id,
+            note=request.note,
         )
 
 
 class BuyerIn(_Input):
     name: Annotated[StrictStr, Field(min_length=1, max_length=200)]
-    email: Annotated[StrictStr, Field(min_length=6, max_length=254, pattern=EMAIL_ADDRESS)]
-    locale: Annotated[StrictStr, Field(pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")] = "en-US"
+    email: Annotated[
+        StrictStr,
+        Field(
+            min_length=6,
+            max_length=254,
+            pattern=EMAIL_ADDRESS,
+            description="a deliverable address: no display name, comment or IP literal",
+            examples=["ana@example.com"],
+        ),
+    ]
+    locale: Annotated[
+        StrictStr, Field(pattern=LOCALE_PATTERN, description="the buyer's locale, e.g. en-US")
+    ] = "en-US"
 
     def to_domain(self) -> Buyer:
         return Buyer(name=self.name, email=self.email, locale=self.locale)
 
 
+class NewPackageStatus(StrEnum):
+    """The statuses a package of a new order can have: any but CANCELLED."""
+
+    AWAITING_SHIPMENT = PackageStatus.AWAITING_SHIPMENT.value
+    AWAITING_COLLECTION = PackageStatus.AWAITING_COLLECTION.value
+    IN_TRANSIT = PackageStatus.IN_TRANSIT.value
+    DELIVERED = PackageStatus.DELIVERED.value
+
+
+def _not_cancelled(value: object) -> object:
+    if value == PackageStatus.CANCELLED.value:
+        raise PydanticCustomError(
+            "package_cancelled",
+            "a new order cannot hold a cancelled package; cancel it through the API",
+        )
+    return value
+
+
 class PackageIn(_Input):
     package_id: Identifier
-    status: PackageStatus
+    status: Annotated[NewPackageStatus, BeforeValidator(_not_cancelled)]
+
+
+_LINE_TOTAL = f"for all the line's units: {_AMOUNT_DESCRIPTION}"
 
 
 class LineIn(_Input):
@@ -103,29 +322,41 @@ class LineIn(_Input):
     sku_id: Identifier
     product_name: Text
     sku_name: Annotated[StrictStr, Field(max_length=500)]
-    quantity: Annotated[StrictInt, Field(ge=1, le=100_000)]
-    unit_price: StrictStr
-    seller_discount: StrictStr
-    platform_discount: StrictStr
-    tax: StrictStr
-    package_id: Identifier
+    quantity: Annotated[
+        StrictInt,
+        Field(ge=1, le=MAX_QUANTITY, description='a JSON integer (3, not 3.0 or "3")'),
+    ]
+    unit_price: Amount
+    seller_discount: Annotated[Amount, Field(description=_LINE_TOTAL)]
+    platform_discount: Annotated[Amount, Field(description=_LINE_TOTAL)]
+    tax: Annotated[Amount, Field(description=_LINE_TOTAL)]
+    package_id: Annotated[Identifier, Field(description="one of the order's packages")]
 
     def to_draft(self) -> LineDraft:
         return LineDraft(**self.model_dump())
 
 
 class OrderIn(_Input):
-    order_id: Identifier
-    seller_id: StrictStr
-    currency: Annotated[StrictStr, Field(pattern=r"^[A-Z]{3}$")]
+    """An order from the order system. Beyond each field's own rules: package ids and line
+    ids are each distinct within the order, every line's ``package_id`` is one of its
+    ``packages`` and every package holds at least one line, a line's two discounts together
+    never exceed its subtotal (``unit_price`` times ``quantity``), amounts have no more
+    decimals than ``currency`` has, and an order names at most 90 distinct products;
+    otherwise 400 VALIDATION_ERROR."""
+
+    order_id: Annotated[Identifier, Field(description="the order id of the path")]
+    seller_id: Annotated[
+        StrictStr, Field(description="the token's seller; another is 403 FORBIDDEN")
+    ]
+    currency: Currency
     created_at: Instant
     buyer: BuyerIn
-    shipping_fee: StrictStr
+    shipping_fee: Amount
     packages: Annotated[list[PackageIn], Field(min_length=1, max_length=MAX_PACKAGES)]
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=MAX_LINES)]
 
     def package_drafts(self) -> list[PackageDraft]:
-        return [PackageDraft(p.package_id, p.status) for p in self.packages]
+        return [PackageDraft(p.package_id, PackageStatus(p.status.value)) for p in self.packages]
 
 
 # -- responses -------------------------------------------------------------------------
@@ -397,11 +628,13 @@ class ReasonsOut(_Output):
 
 
 class FieldProblemOut(_Output):
-    field: str
-    message: str
+    field: str = Field(description="where in the request: items[0].quantity, Idempotency-Key")
+    message: str = Field(description="what the value must be, in words")
 
 
 class ProblemOut(_Output):
+    """``application/problem+json``: every error the functions and the local runtime answer."""
+
     type: str
     title: str
     status: int
@@ -410,30 +643,83 @@ class ProblemOut(_Output):
     errors: list[FieldProblemOut]
 
 
+class AuthorizerMessage(_Output):
+    """What API Gateway's JWT authorizer answers by itself in AWS, before any function:
+    ``{"message": "Unauthorized"}`` or ``{"message": "Forbidden"}``."""
+
+    message: str
+
+
+_AUTHORIZER = "in AWS, API Gateway's JWT authorizer answers this itself as application/json"
 _ERROR_DESCRIPTIONS = {
     400: "VALIDATION_ERROR, IDEMPOTENCY_KEY_REQUIRED or INVALID_PAGE_TOKEN",
-    401: "UNAUTHORIZED",
-    403: "FORBIDDEN",
+    401: f"UNAUTHORIZED: no token, a bad signature or an expired token ({_AUTHORIZER})",
+    403: (
+        "FORBIDDEN: the token lacks the route's scope (when the JWT authorizer decides it, "
+        f"{_AUTHORIZER}) or a usable seller claim, or the request names another seller"
+    ),
     404: "ORDER_NOT_FOUND",
     409: "a rule of the order's current state forbids it (see the code)",
     412: "ORDER_VERSION_MISMATCH",
-    413: "PAYLOAD_TOO_LARGE",
+    413: "PAYLOAD_TOO_LARGE: a body over 64 KiB",
     422: "REASON_NOT_ALLOWED_FOR_ITEMS, UNKNOWN_LINE or UNKNOWN_PACKAGE",
-    503: "temporarily unavailable; retry after Retry-After seconds",
+    503: (
+        "SERVICE_UNAVAILABLE: storage throttled or timed out, or the order kept changing; "
+        "nothing was written: retry after Retry-After seconds"
+    ),
 }
+# Statuses whose answer may come from API Gateway's authorizer rather than a function.
+_AUTHORIZER_STATUSES = (401, 403)
+
+ORDER_ID_IN_PATH = (
+    f"the order's id ({IDENTIFIER_WORDS}); another seller's order, or an id no order could "
+    "have, is 404 ORDER_NOT_FOUND"
+)
+ETAG_HEADER: dict[str, Any] = {
+    "ETag": {
+        "description": 'the order\'s version, quoted: "3"; send it back as If-Match',
+        "required": True,
+        "schema": {"type": "string", "pattern": r'^"[0-9]+"$'},
+    }
+}
+REPLAYED_HEADER: dict[str, Any] = {
+    "Idempotent-Replayed": {
+        "description": "true when the same Idempotency-Key and body came before: the "
+        "original answer, nothing changed",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "seconds to wait before retrying",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+ProductId = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 
 
 def documented_responses(
-    success: dict[int, tuple[str, type[BaseModel]]], errors: tuple[int, ...]
+    success: Mapping[int, tuple[str, type[BaseModel]]],
+    errors: tuple[int, ...],
+    headers: Mapping[int, Mapping[str, Any]] | None = None,
 ) -> dict[int, Any]:
-    """Powertools ``responses=`` for a route: its successes and its problem+json errors."""
-    responses: dict[int, Any] = {
-        status: {"description": text, "content": {"application/json": {"model": model}}}
-        for status, (text, model) in success.items()
-    }
-    for status in (400, 401, 403, *errors, 503):
+    """Powertools ``responses=`` for a route: its successes (with the ``headers`` of each
+    status), its problem+json errors, and 401/403 also as API Gateway's authorizer answers
+    them in AWS."""
+    headers = headers or {}
+    responses: dict[int, Any] = {}
+    for status, (text, model) in success.items():
         responses[status] = {
-            "description": _ERROR_DESCRIPTIONS[status],
-            "content": {"application/problem+json": {"model": ProblemOut}},
+            "description": text,
+            "content": {"application/json": {"model": model}},
         }
+        if status in headers:
+            responses[status]["headers"] = dict(headers[status])
+    for status in (400, *_AUTHORIZER_STATUSES, *errors, 503):
+        content: dict[str, Any] = {"application/problem+json": {"model": ProblemOut}}
+        if status in _AUTHORIZER_STATUSES:
+            content["application/json"] = {"model": AuthorizerMessage}
+        responses[status] = {"description": _ERROR_DESCRIPTIONS[status], "content": content}
+    responses[503]["headers"] = dict(RETRY_AFTER_HEADER)
     return responses

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from domain.errors import FieldError, RequestInvalid
 from domain.model import Buyer, Line, Order, Package, PackageStatus
-from domain.money import MINOR_UNITS, parse_amount
+from domain.money import MINOR_UNITS, format_amount, parse_amount
 
 # An order's products are indexed for listing in the same transaction as the order itself.
 MAX_DISTINCT_PRODUCTS = 90
@@ -59,14 +59,15 @@ def new_order(
     if "@" not in buyer.email:
         problems.append(FieldError("buyer.email", "must be an email address"))
 
-    def amount(value: str, field: str) -> int:
+    def amount(value: str, field: str) -> int | None:
+        """The amount in minor units, or None (its problem noted) when it is not one."""
         try:
             return parse_amount(value, currency, field)
         except RequestInvalid as error:
             problems.extend(error.errors)
-            return 0
+            return None
 
-    shipping = amount(shipping_fee, "shipping_fee")
+    shipping = amount(shipping_fee, "shipping_fee") or 0
 
     if not packages:
         problems.append(FieldError("packages", "must have at least one package"))
@@ -104,9 +105,21 @@ def new_order(
         seller_discount = amount(draft.seller_discount, f"{where}.seller_discount")
         platform_discount = amount(draft.platform_discount, f"{where}.platform_discount")
         tax = amount(draft.tax, f"{where}.tax")
-        if seller_discount + platform_discount > unit_price * max(draft.quantity, 0):
+        # The subtotal is only known, and the discounts only comparable to it, when each of
+        # them is a valid amount and the quantity a valid count.
+        if (
+            unit_price is not None
+            and seller_discount is not None
+            and platform_discount is not None
+            and draft.quantity >= 1
+            and seller_discount + platform_discount > unit_price * draft.quantity
+        ):
+            subtotal = format_amount(unit_price * draft.quantity, currency)
             problems.append(
-                FieldError(f"{where}.seller_discount", "discounts exceed the line's subtotal")
+                FieldError(
+                    f"{where}.seller_discount",
+                    f"the two discounts together exceed the line's subtotal ({subtotal})",
+                )
             )
         built.append(
             Line(
@@ -117,10 +130,10 @@ def new_order(
                 sku_name=draft.sku_name,
                 package_id=draft.package_id,
                 quantity=draft.quantity,
-                unit_price=unit_price,
-                seller_discount=seller_discount,
-                platform_discount=platform_discount,
-                tax=tax,
+                unit_price=unit_price or 0,
+                seller_discount=seller_discount or 0,
+                platform_discount=platform_discount or 0,
+                tax=tax or 0,
             )
         )
     for index, package in enumerate(packages):
