@@ -243,7 +243,7 @@ def put_order(
     )
     # Fingerprint the parsed order, so that "10.0" and "10.00" are the same order.
     as_ingested = {k: v for k, v in order_to_dict(order).items() if k != "updated_at"}
-    result = services.ingest_order(repository, order, http_api.fingerprint(as_ingested))
+    result = services.ingest_order(repository, repository, order, http_api.fingerprint(as_ingested))
     status = 201 if result.created else 200
     return http_api.json_response(
         status, order_json(result.order), {"ETag": http_api.etag(result.order.version)}

@@ -15,7 +15,7 @@ from adapters import http_api
 from adapters.aws_clients import dynamodb_client, secrets_provider
 from adapters.dynamodb_repository import DynamoDBOrderRepository
 from adapters.logs import service_logger
-from adapters.page_tokens import PageTokens
+from adapters.page_tokens import PRODUCT_FILTERS, PageTokens, order_filters
 from adapters.schemas import (
     ETAG_HEADER,
     IDENTIFIER_WORDS,
@@ -26,10 +26,12 @@ from adapters.schemas import (
     OrderOut,
     OrdersPageOut,
     ProductId,
+    ProductsPageOut,
     ReasonsOut,
     cancellation_json,
     documented_responses,
     order_json,
+    product_json,
     reasons_json,
 )
 from domain import services
@@ -133,19 +135,55 @@ def list_orders(
             tuple(FieldError("product_id", f"not a product id: {p[:40]}") for p in malformed),
         )
     product_ids = sorted(set(product_id))
+    filters = order_filters(status, product_ids)
     page_tokens = _page_tokens()
-    position = (
-        page_tokens.position(page_token, seller_id, status, product_ids) if page_token else None
-    )
+    position = page_tokens.position(page_token, seller_id, filters) if page_token else None
     page = services.list_orders(repository, seller_id, status, product_ids, page_size, position)
     next_token = (
-        page_tokens.issue(seller_id, status, product_ids, page.next_position)
+        page_tokens.issue(seller_id, filters, page.next_position) if page.next_position else None
+    )
+    return http_api.json_response(
+        200,
+        {"orders": [order_json(order) for order in page.orders], "next_page_token": next_token},
+    )
+
+
+@app.get(
+    "/products",
+    summary="The seller's products and SKUs as its orders name them, by name",
+    responses=documented_responses({200: ("A page of products", ProductsPageOut)}, ()),
+)
+def list_products(
+    page_size: Annotated[int, Query(ge=1, le=100)] = 100,
+    page_token: Annotated[
+        str,
+        Query(
+            description=(
+                "the next_page_token of the previous page, for the same seller; any other "
+                "token is 400 INVALID_PAGE_TOKEN"
+            ),
+            json_schema_extra={
+                "pattern": PAGE_TOKEN_PATTERN,
+                "maxLength": PAGE_TOKEN_MAX_LENGTH,
+            },
+        ),
+    ] = "",
+) -> Response[str]:
+    seller_id = _seller()
+    page_tokens = _page_tokens()
+    position = page_tokens.position(page_token, seller_id, PRODUCT_FILTERS) if page_token else None
+    page = services.list_products(repository, seller_id, page_size, position)
+    next_token = (
+        page_tokens.issue(seller_id, PRODUCT_FILTERS, page.next_position)
         if page.next_position
         else None
     )
     return http_api.json_response(
         200,
-        {"orders": [order_json(order) for order in page.orders], "next_page_token": next_token},
+        {
+            "products": [product_json(product) for product in page.products],
+            "next_page_token": next_token,
+        },
     )
 
 

@@ -248,19 +248,28 @@ def _hundredths(amount: str) -> int:
     return int(whole) * 100 + int(fraction.ljust(2, "0"))
 
 
+# The listings that take a page token: their path and the filters a token is bound to.
+_LISTINGS = {
+    "GET /orders": ("/orders", ("status", "product_id")),
+    "GET /products": ("/products", ()),
+}
+
+
 def _with_a_real_page_token(case: Case, target: Target) -> None:
     """A page token the document allows is still only valid for its seller and filters:
     a valid listing goes on from a page the API itself issued for them."""
     query = dict(case.query or {})
-    if case.operation.label != "GET /orders" or not query.get("page_token"):
+    listing = _LISTINGS.get(case.operation.label)
+    if listing is None or not query.get("page_token"):
         return
     meta = case.meta
     component = meta.components.get(ParameterLocation.QUERY) if meta is not None else None
     if component is None or component.mode != GenerationMode.POSITIVE:
         return
-    filters = {name: value for name, value in query.items() if name in ("status", "product_id")}
+    path, filter_names = listing
+    filters = {name: value for name, value in query.items() if name in filter_names}
     first = requests.get(
-        f"{target.base_url}/orders",
+        f"{target.base_url}{path}",
         params={**filters, "page_size": 1},
         headers={"Authorization": f"Bearer {target.token}"},
         timeout=30,

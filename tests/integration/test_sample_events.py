@@ -257,6 +257,23 @@ def _list_cancellations(run: Invocation, _: DevStack) -> None:
     assert cancellations[0]["note"] == "Blue mugs sold out"
 
 
+def _list_products(run: Invocation, _: DevStack) -> None:
+    assert run.status == 200, run.response
+    page = run.body()
+    names = [product["product_name"] for product in page["products"]]
+    # seller-acme's catalogue by name, five a page: the sixth, Stoneware Mug, comes next.
+    assert names == [
+        "Gooseneck Kettle",
+        "Hand Coffee Grinder",
+        "Linen Tea Towel",
+        "Paper Filters x100",
+        "Single Origin Beans 250 g",
+    ]
+    assert page["next_page_token"]
+    towel = next(p for p in page["products"] if p["product_id"] == "P-TOWEL")
+    assert {sku["sku_id"] for sku in towel["skus"]} == {"TWL-OAT", "TWL-SGE"}
+
+
 def _list_orders(run: Invocation, _: DevStack) -> None:
     assert run.status == 200, run.response
     orders = run.body()["orders"]
@@ -338,6 +355,7 @@ EXPECTED: dict[str, Callable[[Invocation, DevStack], None]] = {
     "get_order.json": _get_order,
     "list_cancellations.json": _list_cancellations,
     "list_orders.json": _list_orders,
+    "list_products.json": _list_products,
     "notify_stream_batch.json": _notify,
     "preview_cancellation.json": _preview,
     "put_order.json": _put_order,

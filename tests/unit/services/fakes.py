@@ -1,17 +1,21 @@
-"""An in-memory OrderRepository with the same conditional-write semantics as DynamoDB's."""
+"""An in-memory OrderRepository with the same conditional-write semantics as DynamoDB's,
+and an in-memory ProductCatalog."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from domain.cancellation import Cancellation
+from domain.catalog import CatalogEntry, Product, ProductPage, sorted_skus
 from domain.model import Order, OrderStatus
 from domain.ports import (
     IdempotencyKeyTaken,
     IdempotencyRecord,
     OrderAlreadyStored,
     OrderPage,
+    StorageUnavailable,
     VersionConflict,
 )
 
@@ -103,3 +107,54 @@ class FakeRepository:
         page = tuple(matching[:page_size])
         more = len(matching) > page_size
         return OrderPage(page, position(page[-1]) if more else None)
+
+
+class FakeCatalog:
+    """An in-memory ProductCatalog: the newest entry names a product, older ones only add
+    SKUs it did not know."""
+
+    def __init__(self) -> None:
+        self.products: dict[tuple[str, str], tuple[Product, datetime]] = {}
+        self.fail_next_record = False
+
+    def record(self, seller_id: str, entries: Sequence[CatalogEntry]) -> None:
+        if self.fail_next_record:
+            self.fail_next_record = False
+            raise StorageUnavailable("catalogue write lost")
+        for entry in entries:
+            key = (seller_id, entry.product.product_id)
+            known = self.products.get(key)
+            if known is None:
+                self.products[key] = (entry.product, entry.seen_at)
+                continue
+            product, seen_at = known
+            skus = {sku.sku_id: sku for sku in product.skus}
+            if entry.seen_at >= seen_at:
+                skus |= {sku.sku_id: sku for sku in entry.product.skus}
+                self.products[key] = (
+                    replace(entry.product, skus=tuple(skus.values())),
+                    entry.seen_at,
+                )
+            else:
+                for sku in entry.product.skus:
+                    skus.setdefault(sku.sku_id, sku)
+                self.products[key] = (replace(product, skus=tuple(skus.values())), seen_at)
+
+    def list_products(
+        self, seller_id: str, page_size: int, after_position: str | None
+    ) -> ProductPage:
+        def position(product: Product) -> str:
+            name, product_id = product.sort_key
+            return f"{name}#{product_id}"
+
+        matching = sorted(
+            (
+                replace(product, skus=sorted_skus(product.skus))
+                for (s, _), (product, _) in self.products.items()
+                if s == seller_id and (after_position is None or position(product) > after_position)
+            ),
+            key=lambda product: product.sort_key,
+        )
+        page = tuple(matching[:page_size])
+        more = len(matching) > page_size
+        return ProductPage(page, position(page[-1]) if more else None)

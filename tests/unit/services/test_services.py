@@ -26,7 +26,7 @@ from domain.model import OrderStatus, PackageStatus
 from domain.ports import IdempotencyRecord, StorageUnavailable, VersionConflict
 from domain.shipping import ship_package
 from tests.unit.domain.builders import NOW, items_request, mug_order, order_request, split_order
-from tests.unit.services.fakes import FakeRepository
+from tests.unit.services.fakes import FakeCatalog, FakeRepository
 
 TTL = timedelta(days=7)
 
@@ -34,7 +34,7 @@ TTL = timedelta(days=7)
 @pytest.fixture
 def repo() -> FakeRepository:
     repository = FakeRepository()
-    services.ingest_order(repository, mug_order(), "fingerprint-O1")
+    services.ingest_order(repository, FakeCatalog(), mug_order(), "fingerprint-O1")
     return repository
 
 
@@ -197,7 +197,7 @@ def test_endless_contention_gives_up_with_a_409(repo: FakeRepository) -> None:
             raise VersionConflict(before.order_id)
 
     contended = AlwaysConflicting()
-    services.ingest_order(contended, mug_order(), "F")
+    services.ingest_order(contended, FakeCatalog(), mug_order(), "F")
 
     with pytest.raises(StorageUnavailable, match="kept changing"):
         submit(contended)
@@ -223,7 +223,7 @@ def test_a_concurrent_submit_with_the_same_key_is_replayed(repo: FakeRepository)
 
 def test_ship_moves_one_package_and_rederives_the_status() -> None:
     repo = FakeRepository()
-    services.ingest_order(repo, split_order(), "F")
+    services.ingest_order(repo, FakeCatalog(), split_order(), "F")
 
     shipped = services.ship(
         repo, seller_id="S1", order_id="O1", package_id="PK2", clock=lambda: NOW
@@ -248,7 +248,9 @@ def test_ship_retries_after_a_concurrent_change(repo: FakeRepository) -> None:
 
 def test_item_cancel_on_a_package_awaiting_collection_is_refused() -> None:
     repo = FakeRepository()
-    services.ingest_order(repo, split_order(pk2=PackageStatus.AWAITING_COLLECTION), "F")
+    services.ingest_order(
+        repo, FakeCatalog(), split_order(pk2=PackageStatus.AWAITING_COLLECTION), "F"
+    )
 
     with pytest.raises(ItemNotCancellable):
         services.preview_cancellation(repo, "S1", "O1", items_request(("L2", 1)))
@@ -257,12 +259,12 @@ def test_item_cancel_on_a_package_awaiting_collection_is_refused() -> None:
 def test_ingesting_the_same_order_twice_is_idempotent_and_a_different_one_conflicts(
     repo: FakeRepository,
 ) -> None:
-    again = services.ingest_order(repo, mug_order(), "fingerprint-O1")
+    again = services.ingest_order(repo, FakeCatalog(), mug_order(), "fingerprint-O1")
     assert again.created is False
     assert again.order.version == 1
 
     with pytest.raises(OrderExists):
-        services.ingest_order(repo, mug_order(), "another-fingerprint")
+        services.ingest_order(repo, FakeCatalog(), mug_order(), "another-fingerprint")
 
 
 def test_preview_changes_nothing_and_matches_the_submit(repo: FakeRepository) -> None:

@@ -9,6 +9,7 @@ address its own items):
 | product entry   | SELLER#<s>#ORDER#<o>            | PRODUCT#<product_id>       |
 | cancellation    | SELLER#<s>#ORDER#<o>            | CANCELLATION#<version>#<id>|
 | idempotency key | SELLER#<s>#IDEMPOTENCY#<key>    | IDEMPOTENCY                |
+| catalogue entry | SELLER#<s>#PRODUCTS             | PRODUCT#<product_id>       |
 | reconciler      | RECONCILER                      | CHECKPOINT                 |
 
 Index ``by_status`` (status_pk = SELLER#<s>#STATUS#<status>, created_sk = <time>#<o>)
@@ -16,7 +17,9 @@ holds whole orders; index ``by_product`` (product_pk = SELLER#<s>#STATUS#<status
 same sort key) holds one key-only entry per product of an order, rewritten in the same
 transaction whenever the order's status changes. Index ``by_pending_notification`` holds
 the cancellations whose buyer email has not gone out; ``by_update`` holds orders by the
-day and time they last changed. Both are read by the notification store.
+day and time they last changed. Both are read by the notification store. Index
+``by_product_name`` (pk, product_sort = <casefolded name>#<product_id>) lists a seller's
+catalogue entries by name.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from adapters.records import (
     sortable_time,
 )
 from domain.cancellation import Cancellation
+from domain.catalog import CatalogEntry, Product, ProductPage, Sku, sorted_skus
 from domain.model import Order, OrderStatus
 from domain.ports import (
     IdempotencyKeyTaken,
@@ -56,6 +60,7 @@ BY_STATUS = "by_status"
 BY_PRODUCT = "by_product"
 BY_PENDING_NOTIFICATION = "by_pending_notification"
 BY_UPDATE = "by_update"
+BY_PRODUCT_NAME = "by_product_name"
 
 # Errors after which the caller may retry later; nothing was written.
 _UNAVAILABLE_CODES = frozenset(
@@ -85,6 +90,15 @@ def status_pk(seller_id: str, status: OrderStatus) -> str:
 
 def product_pk(seller_id: str, status: OrderStatus, product_id: str) -> str:
     return f"SELLER#{seller_id}#STATUS#{status.value}#PRODUCT#{product_id}"
+
+
+def catalog_pk(seller_id: str) -> str:
+    return f"SELLER#{seller_id}#PRODUCTS"
+
+
+def product_sort(product: Product) -> str:
+    name, product_id = product.sort_key
+    return f"{name}#{product_id}"
 
 
 def idempotency_pk(seller_id: str, key: str) -> str:
@@ -222,7 +236,112 @@ class DynamoDBOrderRepository:
         )
         return OrderPage(orders, page[-1] if more and page else None)
 
+    def list_products(
+        self, seller_id: str, page_size: int, after_position: str | None
+    ) -> ProductPage:
+        condition = "pk = :pk"
+        values: dict[str, Any] = {":pk": catalog_pk(seller_id)}
+        if after_position is not None:
+            condition += " AND product_sort > :after"
+            values[":after"] = after_position
+        with translated_errors():
+            response = self._client.query(
+                TableName=self._table,
+                IndexName=BY_PRODUCT_NAME,
+                KeyConditionExpression=condition,
+                ExpressionAttributeValues=to_attributes(values),
+                Limit=page_size,
+            )
+        items = [from_attributes(i) for i in response.get("Items", [])]
+        more = "LastEvaluatedKey" in response and bool(items)
+        return ProductPage(
+            tuple(_product_from_item(item) for item in items),
+            str(items[-1]["product_sort"]) if more else None,
+        )
+
     # -- writes -----------------------------------------------------------------------
+    def record(self, seller_id: str, entries: Sequence[CatalogEntry]) -> None:
+        """One entry per product; each write is idempotent, so a retry can repeat them all.
+
+        The newest order to name a product renames it and its SKUs; an older one only adds
+        the SKUs nobody named yet. Usually one write: the first naming of a product, or a
+        newer order. An older order than the entry's costs two.
+        """
+        for entry in entries:
+            if not self._rename_if_newer(seller_id, entry):
+                self._add_unknown_skus(seller_id, entry)
+
+    def _rename_if_newer(self, seller_id: str, entry: CatalogEntry) -> bool:
+        product = entry.product
+        names = {"#skus": "skus", **{f"#k{i}": sku.sku_id for i, sku in enumerate(product.skus)}}
+        values = {
+            ":type": "PRODUCT",
+            ":id": product.product_id,
+            ":name": product.product_name,
+            ":sort": product_sort(product),
+            ":seen": sortable_time(entry.seen_at),
+            ":skus": {sku.sku_id: {"sku_name": sku.sku_name} for sku in product.skus},
+            **{f":k{i}": {"sku_name": sku.sku_name} for i, sku in enumerate(product.skus)},
+        }
+        common = "#type = :type, product_id = :id, product_name = :name, " + (
+            "product_sort = :sort, seen_at = :seen"
+        )
+        attempts = (
+            # The product is known and this order is not older than what named it.
+            (
+                "SET "
+                + common
+                + "".join(f", #skus.#k{i} = :k{i}" for i in range(len(product.skus))),
+                "attribute_exists(pk) AND seen_at <= :seen",
+                {k: v for k, v in values.items() if k != ":skus"},
+                names,
+            ),
+            # The product's first naming.
+            (
+                "SET " + common + ", #skus = :skus",
+                "attribute_not_exists(pk)",
+                {k: v for k, v in values.items() if not k.startswith(":k")},
+                {"#skus": "skus"},
+            ),
+        )
+        for update, condition, attempt_values, attempt_names in attempts:
+            try:
+                with translated_errors():
+                    self._client.update_item(
+                        TableName=self._table,
+                        Key=to_attributes(_catalog_key(seller_id, product.product_id)),
+                        UpdateExpression=update,
+                        ConditionExpression=condition,
+                        ExpressionAttributeNames={"#type": "type", **attempt_names},
+                        ExpressionAttributeValues=to_attributes(attempt_values),
+                    )
+            except ClientError as error:
+                if _code(error) != "ConditionalCheckFailedException":
+                    raise
+                continue
+            return True
+        return False
+
+    def _add_unknown_skus(self, seller_id: str, entry: CatalogEntry) -> None:
+        skus = entry.product.skus
+        with translated_errors():
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_attributes(_catalog_key(seller_id, entry.product.product_id)),
+                UpdateExpression="SET "
+                + ", ".join(
+                    f"#skus.#k{i} = if_not_exists(#skus.#k{i}, :k{i})" for i in range(len(skus))
+                ),
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={
+                    "#skus": "skus",
+                    **{f"#k{i}": sku.sku_id for i, sku in enumerate(skus)},
+                },
+                ExpressionAttributeValues=to_attributes(
+                    {f":k{i}": {"sku_name": sku.sku_name} for i, sku in enumerate(skus)}
+                ),
+            )
+
     def save_cancellation(
         self,
         before: Order,
@@ -455,6 +574,19 @@ def _order_item(order: Order, fingerprint: str | None) -> dict[str, Any]:
         "fingerprint": fingerprint,
         **order_to_dict(order),
     }
+
+
+def _catalog_key(seller_id: str, product_id: str) -> dict[str, str]:
+    return {"pk": catalog_pk(seller_id), "sk": f"{PRODUCT_PREFIX}{product_id}"}
+
+
+def _product_from_item(item: Mapping[str, Any]) -> Product:
+    skus = item.get("skus") or {}
+    return Product(
+        product_id=str(item["product_id"]),
+        product_name=str(item["product_name"]),
+        skus=sorted_skus([Sku(str(sku_id), str(v["sku_name"])) for sku_id, v in skus.items()]),
+    )
 
 
 def _cancellation_item(cancellation: Cancellation) -> dict[str, Any]:

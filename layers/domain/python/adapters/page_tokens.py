@@ -1,5 +1,5 @@
-"""Opaque page tokens for GET /orders, signed so that they only work for the seller and the
-filters they were issued for.
+"""Opaque page tokens for the API's listings, signed so that a token only works for the
+seller, the listing and the filters it was issued for.
 """
 
 from __future__ import annotations
@@ -18,8 +18,16 @@ _VERSION = 1
 _MAX_TOKEN_LENGTH = 1024
 
 
-def _filters_digest(status: OrderStatus, product_ids: Sequence[str]) -> str:
-    canonical = json.dumps([status.value, sorted(set(product_ids))], separators=(",", ":"))
+def order_filters(status: OrderStatus, product_ids: Sequence[str]) -> tuple[str, ...]:
+    """What a GET /orders page token is bound to (the same products in any order)."""
+    return ("orders", status.value, *sorted(set(product_ids)))
+
+
+PRODUCT_FILTERS = ("products",)
+
+
+def _filters_digest(filters: Sequence[str]) -> str:
+    canonical = json.dumps(list(filters), separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
@@ -40,23 +48,19 @@ class PageTokens:
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()
 
-    def issue(
-        self, seller_id: str, status: OrderStatus, product_ids: Sequence[str], position: str
-    ) -> str:
+    def issue(self, seller_id: str, filters: Sequence[str], position: str) -> str:
         payload = json.dumps(
             {
                 "v": _VERSION,
                 "s": seller_id,
-                "f": _filters_digest(status, product_ids),
+                "f": _filters_digest(filters),
                 "p": position,
             },
             separators=(",", ":"),
         ).encode()
         return f"{_b64(payload)}.{_b64(self._sign(payload))}"
 
-    def position(
-        self, token: str, seller_id: str, status: OrderStatus, product_ids: Sequence[str]
-    ) -> str:
+    def position(self, token: str, seller_id: str, filters: Sequence[str]) -> str:
         """The position a token continues from; ``InvalidPageToken`` for anything else."""
         invalid = InvalidPageToken(
             "the page token is not valid for this seller and these filters",
@@ -80,7 +84,7 @@ class PageTokens:
             not isinstance(data, dict)
             or data.get("v") != _VERSION
             or data.get("s") != seller_id
-            or data.get("f") != _filters_digest(status, product_ids)
+            or data.get("f") != _filters_digest(filters)
             or not isinstance(data.get("p"), str)
         ):
             raise invalid

@@ -38,6 +38,7 @@ from domain.cancellation import (
     ItemRefund,
     ItemRequest,
 )
+from domain.catalog import Product
 from domain.intake import LineDraft, PackageDraft
 from domain.model import Buyer, Order, PackageStatus, Refund
 from domain.money import MINOR_UNITS, format_amount
@@ -376,6 +377,14 @@ def refund_json(refund: Refund) -> dict[str, str]:
     }
 
 
+def product_json(product: Product) -> dict[str, Any]:
+    return {
+        "product_id": product.product_id,
+        "product_name": product.product_name,
+        "skus": [{"sku_id": sku.sku_id, "sku_name": sku.sku_name} for sku in product.skus],
+    }
+
+
 def order_json(order: Order) -> dict[str, Any]:
     def money(minor: int) -> str:
         return format_amount(minor, order.currency)
@@ -568,6 +577,22 @@ class OrderOut(_Output):
 
 class OrdersPageOut(_Output):
     orders: list[OrderOut]
+    next_page_token: str | None
+
+
+class SkuOut(_Output):
+    sku_id: str
+    sku_name: str
+
+
+class ProductOut(_Output):
+    product_id: str
+    product_name: str = Field(description="the name the newest order naming the product gave")
+    skus: list[SkuOut]
+
+
+class ProductsPageOut(_Output):
+    products: list[ProductOut]
     next_page_token: str | None
 
 

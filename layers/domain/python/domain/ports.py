@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Protocol
 
 from domain.cancellation import Cancellation
+from domain.catalog import CatalogEntry, ProductPage
 from domain.model import Order, OrderStatus
 
 
@@ -99,4 +100,17 @@ class OrderRepository(Protocol):
         after_position: str | None,
     ) -> OrderPage:
         """Orders newest first; with product ids, those having a line of any of them."""
+        ...
+
+
+class ProductCatalog(Protocol):
+    def record(self, seller_id: str, entries: Sequence[CatalogEntry]) -> None:
+        """Learn what an order says about its products; an entry older than what is
+        known adds its unknown SKUs but renames nothing."""
+        ...
+
+    def list_products(
+        self, seller_id: str, page_size: int, after_position: str | None
+    ) -> ProductPage:
+        """The seller's products by name, then id."""
         ...

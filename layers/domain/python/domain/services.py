@@ -15,6 +15,7 @@ from domain.cancellation import (
     plan_cancellation,
 )
 from domain.cancellation import cancel as apply_cancellation
+from domain.catalog import ProductPage, products_of
 from domain.errors import (
     IdempotencyKeyReused,
     OrderExists,
@@ -28,6 +29,7 @@ from domain.ports import (
     OrderAlreadyStored,
     OrderPage,
     OrderRepository,
+    ProductCatalog,
     StorageUnavailable,
     VersionConflict,
 )
@@ -162,14 +164,29 @@ def ship(
     raise StorageUnavailable(f"order {order_id} kept changing; the package was not shipped")
 
 
-def ingest_order(repo: OrderRepository, order: Order, fingerprint: str) -> IngestResult:
+def ingest_order(
+    repo: OrderRepository, catalog: ProductCatalog, order: Order, fingerprint: str
+) -> IngestResult:
+    """Store a new order, then learn its products. The order system retries an ingestion
+    it got no answer to, and the identical retry learns them again: a catalogue write
+    lost after the order was stored is made up for."""
     try:
         repo.add(order, fingerprint)
     except OrderAlreadyStored as stored:
-        if stored.fingerprint == fingerprint:
-            return IngestResult(stored.existing, created=False)
-        raise OrderExists(f"order {order.order_id} already exists with different content") from None
+        if stored.fingerprint != fingerprint:
+            raise OrderExists(
+                f"order {order.order_id} already exists with different content"
+            ) from None
+        catalog.record(order.seller_id, products_of(stored.existing))
+        return IngestResult(stored.existing, created=False)
+    catalog.record(order.seller_id, products_of(order))
     return IngestResult(order, created=True)
+
+
+def list_products(
+    catalog: ProductCatalog, seller_id: str, page_size: int, after_position: str | None
+) -> ProductPage:
+    return catalog.list_products(seller_id, page_size, after_position)
 
 
 def _replay(record: IdempotencyRecord, fingerprint: str) -> SubmitResult:
