@@ -67,14 +67,25 @@ lint: venv ## ruff, ruff format --check and mypy (strict on the domain layer)
 validate: sam-venv ## sam validate --lint on template.yaml
 	$(SAM) validate --lint
 
+# The console's logic (money, the dialog's state machine, requests, sign-in) on node's
+# own test runner; its pages are tested in Chromium by tests/e2e.
+.PHONY: test-console
+test-console: ## The console's JavaScript unit tests (node --test)
+	node --test console/test/
+
 .PHONY: test
-test: lint validate build local-deps ## Lint, validate and build the template, run every test with coverage
+test: lint validate build local-deps test-console ## Lint, validate and build the template, run every test with coverage
 	$(VENV)/bin/pytest --cov=layers/domain/python/domain --cov-branch \
 		--cov-report=term-missing --cov-fail-under=95
 
 .PHONY: dev
 dev: local-deps ## Run the product locally on 127.0.0.1:3000 (PORT=... to change it, SEED=0 starts empty)
 	$(PY) -m local_runtime
+
+STACK ?= order-cancellations
+.PHONY: deploy-console
+deploy-console: venv ## Upload the console to the deployed stack STACK and write its config.json
+	$(PY) scripts/deploy_console.py --stack "$(STACK)"
 
 .PHONY: openapi
 openapi: venv ## Write docs/openapi.json, the OpenAPI document generated from the handlers (commit it)

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 Invoker = Callable[[str, dict[str, Any]], Any]
 LocalRouteHandler = Callable[[HttpRequest], HttpResponse]
+# Static files for what no route serves (the console): a response, or None for a 404.
+StaticSite = Callable[[HttpRequest], HttpResponse | None]
 
 LOCAL_PREFIX = "/_local/"
 HEALTH_PATH = "/_local/health"
@@ -90,6 +92,7 @@ class Gateway:
         self._verifier = verifier
         self._address = (host, port)
         self._local_routes: dict[str, LocalRouteHandler] = {HEALTH_PATH: self._health}
+        self._site: StaticSite | None = None
         self._ready = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -151,6 +154,10 @@ class Gateway:
             raise ValueError(f"local routes live under {LOCAL_PREFIX}, not {path}")
         self._local_routes[path] = handler
 
+    def serve_site(self, site: StaticSite) -> None:
+        """Serves ``site``'s files, without authentication, where no route matches."""
+        self._site = site
+
     # --- requests ---
 
     def handle(self, request: HttpRequest) -> HttpResponse:
@@ -173,6 +180,10 @@ class Gateway:
         if request.raw_path.startswith(LOCAL_PREFIX):
             return self._local(request)
         match = self._routes.match(request.method, request.raw_path)
+        if match is None and self._site is not None:
+            page = self._site(request)
+            if page is not None:
+                return page
         if match is None:
             allowed = self._routes.allowed_methods(request.raw_path)
             if allowed:

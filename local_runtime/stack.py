@@ -21,11 +21,13 @@ from email.utils import parseaddr
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
+from urllib.parse import parse_qs
 
 import boto3
 
 from local_runtime import PROJECT_ROOT
 from local_runtime.auth import TokenVerifier
+from local_runtime.console_site import ConsoleSite, local_config
 from local_runtime.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
 from local_runtime.event_sources import (
     Scheduler,
@@ -33,7 +35,7 @@ from local_runtime.event_sources import (
     scheduled_functions,
     stream_subscriptions,
 )
-from local_runtime.gateway import Gateway
+from local_runtime.gateway import Gateway, problem
 from local_runtime.http_api import HttpRequest, HttpResponse
 from local_runtime.lambda_runtime import FunctionRuntime
 from local_runtime.openapi import OPENAPI_PATH, OpenApiRoute
@@ -47,9 +49,21 @@ DEMO_SELLER = "seller-acme"
 DEFAULT_STACK_FILE = PROJECT_ROOT / ".local" / "stack.json"
 SEED_MODULE = "local_runtime.seed"
 OUTBOX_PATH = "/_local/outbox"
+TOKEN_PATH = "/_local/token"  # noqa: S105 (a path)
+# What the console's seller picker signs in with: a seller user's scopes.
+CONSOLE_SCOPES = ("orders.read", "orders.write")
+_SELLER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}$")
 # The seed ingests orders (orders.admin) and arranges shipment of some (orders.write).
 SEED_SCOPES = ("orders.read", "orders.write", "orders.admin")
 _EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def demo_sellers() -> list[str]:
+    """The sellers of the demo data (``local_runtime.seed``'s ``SELLERS``), if it exists."""
+    if importlib.util.find_spec(SEED_MODULE) is None:
+        return [DEMO_SELLER]
+    sellers = getattr(importlib.import_module(SEED_MODULE), "SELLERS", ())
+    return [seller.seller_id for seller in sellers] or [DEMO_SELLER]
 
 
 def stack_file_path() -> Path:
@@ -284,6 +298,10 @@ class LocalStack:
             self.functions.activate()
             self.functions.preload()
             self.gateway.register_local_route(OUTBOX_PATH, self._outbox_route)
+            self.gateway.register_local_route(TOKEN_PATH, self._token_route)
+            self.gateway.serve_site(
+                ConsoleSite(local_config(demo_sellers()), self.template.site_headers)
+            )
             self.gateway.register_local_route(
                 OPENAPI_PATH, OpenApiRoute(self.template, self.functions.handler)
             )
@@ -392,6 +410,13 @@ class LocalStack:
             logger.exception("seeding failed: the stack runs on with what was loaded")
             return
         logger.info("seeded %s orders in %.1f s", loaded, time.monotonic() - started)
+
+    def _token_route(self, request: HttpRequest) -> HttpResponse:
+        """``GET /_local/token?seller=…``: a seller user's token, for the console's picker."""
+        sellers = parse_qs(request.raw_query_string).get("seller", [])
+        if len(sellers) != 1 or not _SELLER_ID.match(sellers[0]):
+            return problem(400, "VALIDATION_ERROR", "give one seller id: ?seller=seller-acme")
+        return HttpResponse.json(200, {"token": self.mint_token(sellers[0], CONSOLE_SCOPES)})
 
     def _outbox_route(self, _: HttpRequest) -> HttpResponse:
         return HttpResponse.json(

@@ -23,6 +23,7 @@ _FUNCTION_TYPE = "AWS::Serverless::Function"
 _LAYER_TYPE = "AWS::Serverless::LayerVersion"
 _TABLE_TYPE = "AWS::DynamoDB::Table"
 _SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
+_HEADERS_POLICY_TYPE = "AWS::CloudFront::ResponseHeadersPolicy"
 _SECRET_REFERENCE = "{{resolve:secretsmanager:"  # noqa: S105 (a syntax, not a secret)
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -317,6 +318,8 @@ class SamTemplate:
     tables: Mapping[str, TableSpec]
     # Secrets Manager secrets: logical id -> the name that ``!Ref`` gives locally.
     secrets: Mapping[str, str] = field(default_factory=dict)
+    # What CloudFront adds to the console's responses, as a local server can send it.
+    site_headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def load(
@@ -431,7 +434,35 @@ class _TemplateReader:
                 for logical_id, name in self._table_names.items()
             },
             secrets=self._secret_names,
+            site_headers=self._site_headers(),
         )
+
+    def _site_headers(self) -> tuple[tuple[str, str], ...]:
+        """The security headers of the template's CloudFront policy, for plain HTTP on
+        this machine: no HSTS, and the Content-Security-Policy without the AWS origins its
+        ``!Sub`` adds (locally the API is the page's own origin)."""
+        policies = self._logical_ids_of_type(_HEADERS_POLICY_TYPE)
+        if not policies:
+            return ()
+        if len(policies) > 1:
+            raise TemplateError(f"expected one response headers policy, found {policies}")
+        config = self._resources[policies[0]]["Properties"]["ResponseHeadersPolicyConfig"]
+        security = config.get("SecurityHeadersConfig", {})
+        headers: list[tuple[str, str]] = []
+        policy = security.get("ContentSecurityPolicy", {}).get("ContentSecurityPolicy")
+        if policy is not None:
+            text = policy.get("Fn::Sub", policy) if isinstance(policy, dict) else policy
+            text = text[0] if isinstance(text, list) else text
+            without_origins = _SUB_VARIABLE.sub("", str(text))
+            tidy = re.sub(r" +", " ", without_origins).replace(" ;", ";")
+            headers.append(("Content-Security-Policy", tidy))
+        if "ContentTypeOptions" in security:
+            headers.append(("X-Content-Type-Options", "nosniff"))
+        if "FrameOptions" in security:
+            headers.append(("X-Frame-Options", security["FrameOptions"]["FrameOption"]))
+        if "ReferrerPolicy" in security:
+            headers.append(("Referrer-Policy", security["ReferrerPolicy"]["ReferrerPolicy"]))
+        return tuple(headers)
 
     def _function_property(self, properties: Mapping[str, Any], name: str, default: Any) -> Any:
         return properties.get(name, self._function_globals.get(name, default))
