@@ -41,6 +41,18 @@ from domain.ports import StorageUnavailable
 
 MAX_PRODUCT_FILTERS = 20
 
+# A listing's next page: the token its previous page returned.
+PageToken = Annotated[
+    str,
+    Query(
+        description=(
+            "the next_page_token of the previous page of this listing, for the same seller and "
+            "filters; any other token is 400 INVALID_PAGE_TOKEN"
+        ),
+        json_schema_extra={"pattern": PAGE_TOKEN_PATTERN, "maxLength": PAGE_TOKEN_MAX_LENGTH},
+    ),
+]
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -107,19 +119,7 @@ def list_orders(
         ),
     ] = [],  # noqa: B006 - never mutated
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
-    page_token: Annotated[
-        str,
-        Query(
-            description=(
-                "the next_page_token of the previous page, for the same seller and filters; "
-                "any other token is 400 INVALID_PAGE_TOKEN"
-            ),
-            json_schema_extra={
-                "pattern": PAGE_TOKEN_PATTERN,
-                "maxLength": PAGE_TOKEN_MAX_LENGTH,
-            },
-        ),
-    ] = "",
+    page_token: PageToken = "",
 ) -> Response[str]:
     seller_id = _seller()
     # Counted as sent, repeats too; the schema's own limit, checked again here.
@@ -155,19 +155,7 @@ def list_orders(
 )
 def list_products(
     page_size: Annotated[int, Query(ge=1, le=100)] = 100,
-    page_token: Annotated[
-        str,
-        Query(
-            description=(
-                "the next_page_token of the previous page, for the same seller; any other "
-                "token is 400 INVALID_PAGE_TOKEN"
-            ),
-            json_schema_extra={
-                "pattern": PAGE_TOKEN_PATTERN,
-                "maxLength": PAGE_TOKEN_MAX_LENGTH,
-            },
-        ),
-    ] = "",
+    page_token: PageToken = "",
 ) -> Response[str]:
     seller_id = _seller()
     page_tokens = _page_tokens()
