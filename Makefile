@@ -50,6 +50,13 @@ java:
 		echo "Installing a Java runtime for DynamoDB Local"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
 
+# The browser tests (tests/e2e) drive Debian's Chromium; Playwright never downloads one.
+.PHONY: chromium
+chromium:
+	@test -x /usr/bin/chromium || { \
+		echo "Installing Chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -74,9 +81,13 @@ test-console: ## The console's JavaScript unit tests (node --test)
 	node --test console/test/
 
 .PHONY: test
-test: lint validate build local-deps test-console ## Lint, validate and build the template, run every test with coverage
+test: lint validate build local-deps chromium test-console ## Lint, validate and build the template, run every test with coverage
 	$(VENV)/bin/pytest --cov=layers/domain/python/domain --cov-branch \
 		--cov-report=term-missing --cov-fail-under=95
+
+.PHONY: screenshots
+screenshots: local-deps chromium ## Run the browser tests, saving their screenshots in docs/screenshots
+	SCREENSHOTS_DIR=docs/screenshots $(VENV)/bin/pytest tests/e2e -q -p no:cacheprovider
 
 .PHONY: dev
 dev: local-deps ## Run the product locally on 127.0.0.1:3000 (PORT=... to change it, SEED=0 starts empty)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import logging
+import urllib.request
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from email.message import EmailMessage
@@ -51,8 +52,17 @@ class LocalSes:
         logger.info("SES (moto) ready at %s", self._endpoint_url)
 
     def stop(self) -> None:
+        """Stops the server, first forgetting what it holds: moto keeps its state in the
+        process, so the next stack started in it would otherwise find this one's secrets
+        and emails (moto's documented reset endpoint)."""
         server, self._server = self._server, None
-        if server is not None:
+        if server is None:
+            return
+        try:
+            reset = f"{self.endpoint_url}/moto-api/reset"
+            request = urllib.request.Request(reset, method="POST")  # noqa: S310 (moto, loopback)
+            urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
+        finally:
             server.stop()
 
     def verify_identities(self, identities: Iterable[str]) -> None:
