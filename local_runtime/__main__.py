@@ -32,6 +32,7 @@ def _banner(stack: LocalStack, seller: str) -> str:
     startup = stack.dynamodb.startup_seconds or 0.0
     return f"""
 Local stack ready in {stack.startup_seconds or 0.0:.1f} s (DynamoDB Local: {startup:.1f} s)
+  Console      {stack.base_url}/  (choose a seller)
   API          {stack.base_url}
   DynamoDB     {stack.dynamodb_endpoint}  table {stack.table_name}
   SES (moto)   {stack.ses_endpoint}  sent mail: {stack.base_url}/_local/outbox
