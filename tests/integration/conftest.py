@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -534,16 +535,25 @@ def _items_read(operation: str, parsed: Mapping[str, Any]) -> int:
 
 
 def _dynamodb_clients(module: Any) -> list[Any]:
-    """The DynamoDB clients among a module's globals and their attributes (a repository's)."""
+    """The DynamoDB clients among a module's globals, their attributes (a repository's),
+    and the attributes of objects held by global objects (the notifier's store's)."""
     found: dict[int, Any] = {}
     candidates = list(vars(module).values())
     for value in list(candidates):
         if not isinstance(value, type) and hasattr(value, "__dict__"):
             candidates.extend(vars(value).values())
+        if _is_object(value):
+            for held in vars(value).values():
+                if _is_object(held):
+                    candidates.extend(vars(held).values())
     for value in candidates:
         if isinstance(value, BaseClient) and value.meta.service_model.service_name == "dynamodb":
             found[id(value)] = value
     return list(found.values())
+
+
+def _is_object(value: Any) -> bool:
+    return not isinstance(value, type | ModuleType) and hasattr(value, "__dict__")
 
 
 @pytest.fixture

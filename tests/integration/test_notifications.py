@@ -22,12 +22,14 @@ from botocore.exceptions import ReadTimeoutError
 from local_runtime.stack import LocalStack
 from tests.integration.conftest import (
     ApiClient,
+    DynamoDBCallRecorder,
     SellerClient,
     items_request,
     line,
     order_input,
     package,
 )
+from tests.unit.handlers.contract import CANCELLATION_FIELDS
 
 NOTIFY = "NotifyFunction"
 RECONCILE = "ReconcileFunction"
@@ -169,6 +171,31 @@ def reconcile(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Calla
         return result
 
     return run
+
+
+@pytest.fixture
+def notify_dynamodb_calls(local_stack: LocalStack) -> Iterator[DynamoDBCallRecorder]:
+    """The notify function's DynamoDB calls from now until the end of the test."""
+    recorder = DynamoDBCallRecorder(local_stack, [NOTIFY])
+    recorder.start()
+    try:
+        yield recorder
+    finally:
+        recorder.stop()
+
+
+def calls_per_cancellation(
+    recorder: DynamoDBCallRecorder, keys: list[dict[str, Any]]
+) -> list[list[str]]:
+    """The operations the recorder saw on each cancellation's partition, key by key."""
+    return [
+        [
+            call.operation
+            for call in recorder.calls
+            if call.params.get("Key", {}).get("pk") == key["pk"]
+        ]
+        for key in keys
+    ]
 
 
 @contextlib.contextmanager
@@ -423,20 +450,37 @@ def test_an_email_whose_outcome_was_lost_is_sent_again_never_not_at_all(
     assert notification_of(seller, order_id)["status"] == "SENT"
 
 
+# Where the notifier reads the address: the notice stored with the cancellation, or the
+# order of a cancellation stored before notices were.
+@pytest.mark.parametrize("address_in", ["notice", "order"])
 def test_an_address_no_message_can_be_written_to_fails_for_good_without_blocking_others(
-    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any, address_in: str
 ) -> None:
+    dynamodb = local_stack.client("dynamodb")
     with stream_consumer_down(local_stack):
         broken_order, _, broken = ordered_and_cancelled(seller, unique_id)
-        local_stack.client("dynamodb").update_item(
-            TableName=local_stack.table_name,
-            Key={
-                "pk": {"S": f"SELLER#{seller.seller_id}#ORDER#{broken_order}"},
-                "sk": {"S": "ORDER"},
-            },
-            UpdateExpression="SET buyer.email = :email",
-            ExpressionAttributeValues={":email": {"S": "x@[b"}},
-        )
+        if address_in == "notice":
+            dynamodb.update_item(
+                TableName=local_stack.table_name,
+                Key=cancellation_key(seller, broken_order, broken),
+                UpdateExpression="SET buyer_notice.buyer.email = :email",
+                ExpressionAttributeValues={":email": {"S": "x@[b"}},
+            )
+        else:
+            dynamodb.update_item(
+                TableName=local_stack.table_name,
+                Key=cancellation_key(seller, broken_order, broken),
+                UpdateExpression="REMOVE buyer_notice",
+            )
+            dynamodb.update_item(
+                TableName=local_stack.table_name,
+                Key={
+                    "pk": {"S": f"SELLER#{seller.seller_id}#ORDER#{broken_order}"},
+                    "sk": {"S": "ORDER"},
+                },
+                UpdateExpression="SET buyer.email = :email",
+                ExpressionAttributeValues={":email": {"S": "x@[b"}},
+            )
         fine_order, fine_email, fine = ordered_and_cancelled(seller, unique_id)
         batch = stream_batch(
             [
@@ -495,3 +539,103 @@ def test_a_window_that_ends_before_it_starts_is_refused(local_stack: LocalStack)
             RECONCILE,
             {"window": {"from": "2026-11-26T10:00:00Z", "to": "2026-11-25T10:00:00Z"}},
         )
+
+
+def test_each_email_of_a_batch_costs_two_dynamodb_calls(
+    local_stack: LocalStack,
+    seller: SellerClient,
+    unique_id: Any,
+    notify_dynamodb_calls: DynamoDBCallRecorder,
+) -> None:
+    with stream_consumer_down(local_stack):
+        cancelled = [ordered_and_cancelled(seller, unique_id, quantity=1 + n % 3) for n in range(6)]
+        keys = [cancellation_key(seller, o, c) for o, _, c in cancelled]
+        notify_dynamodb_calls.clear()
+
+        response = local_stack.functions.invoke(NOTIFY, stream_batch(keys))
+        local_stack.stream_poller.discard_pending()  # type: ignore[union-attr]
+
+    assert response == {"batchItemFailures": []}
+    assert calls_per_cancellation(notify_dynamodb_calls, keys) == [["UpdateItem"] * 2] * 6
+    assert len(notify_dynamodb_calls.operations(NOTIFY)) == 2 * 6
+    for order_id, email, _ in cancelled:
+        (message,) = emails_to(local_stack, email)
+        assert order_id in message.subject
+        assert notification_of(seller, order_id)["status"] == "SENT"
+    # The notice served its email: the item no longer holds the buyer's details twice.
+    stored = local_stack.client("dynamodb").get_item(
+        TableName=local_stack.table_name, Key=keys[0], ConsistentRead=True
+    )["Item"]
+    assert "buyer_notice" not in stored
+
+
+def test_what_the_email_needs_is_stored_with_the_cancellation_but_never_shown(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any
+) -> None:
+    order_id = unique_id("ORD")
+    seller.create_order(order_input(order_id, seller.seller_id, email="kim@example.com"))
+    with stream_consumer_down(local_stack):
+        created = seller.cancelled(order_id, items_request(("L1", 2)), key=f"key-{order_id}")
+        stored = local_stack.client("dynamodb").get_item(
+            TableName=local_stack.table_name,
+            Key=cancellation_key(seller, order_id, created),
+            ConsistentRead=True,
+        )["Item"]
+        replay = seller.cancel(order_id, items_request(("L1", 2)), key=f"key-{order_id}")
+        listed = seller.cancellation_list(order_id)
+
+    assert stored["buyer_notice"]["M"]["buyer"]["M"]["email"] == {"S": "kim@example.com"}
+    assert stored["buyer_notice"]["M"]["items_left"]["L"] == [
+        {"M": {"product_name": {"S": "Mug"}, "sku_name": {"S": "Blue"}, "quantity": {"N": "1"}}}
+    ]
+    assert replay.headers["idempotent-replayed"] == "true"
+    for cancellation in (created, replay.json(), *listed):
+        assert set(cancellation) == CANCELLATION_FIELDS
+
+
+def without_order_id(message: Any, order_id: str) -> list[str]:
+    return [
+        (part or "").replace(order_id, "O")
+        for part in (message.subject, message.text, message.html)
+    ]
+
+
+def test_a_cancellation_stored_before_notices_is_emailed_from_its_order(
+    local_stack: LocalStack,
+    seller: SellerClient,
+    unique_id: Any,
+    notify_dynamodb_calls: DynamoDBCallRecorder,
+) -> None:
+    with stream_consumer_down(local_stack):
+        current, current_email, current_cancellation = ordered_and_cancelled(
+            seller, unique_id, quantity=2
+        )
+        legacy, legacy_email, legacy_cancellation = ordered_and_cancelled(
+            seller, unique_id, quantity=2
+        )
+        keys = [
+            cancellation_key(seller, current, current_cancellation),
+            cancellation_key(seller, legacy, legacy_cancellation),
+        ]
+        local_stack.client("dynamodb").update_item(
+            TableName=local_stack.table_name,
+            Key=keys[1],
+            UpdateExpression="REMOVE buyer_notice",
+            ConditionExpression="attribute_exists(buyer_notice)",
+        )
+        notify_dynamodb_calls.clear()
+
+        response = local_stack.functions.invoke(NOTIFY, stream_batch(keys))
+        local_stack.stream_poller.discard_pending()  # type: ignore[union-attr]
+
+    assert response == {"batchItemFailures": []}
+    assert calls_per_cancellation(notify_dynamodb_calls, keys) == [
+        ["UpdateItem", "UpdateItem"],
+        ["UpdateItem", "GetItem", "UpdateItem"],
+    ]
+    (from_notice,) = emails_to(local_stack, current_email)
+    (from_order,) = emails_to(local_stack, legacy_email)
+    assert notification_of(seller, legacy)["status"] == "SENT"
+    assert "- Mug (Blue) \u00d7 2: $20.00" in (from_order.text or "")
+    assert "- Mug (Blue) \u00d7 1" in (from_order.text or "")
+    assert without_order_id(from_order, legacy) == without_order_id(from_notice, current)

@@ -13,7 +13,10 @@ from adapters.buyer_email import (
     buyer_locale,
     format_money,
     render_cancellation_email,
+    render_notice_email,
 )
+from adapters.records import buyer_notice_from_dict, buyer_notice_to_dict
+from domain.buyer_notice import BuyerNotice
 from domain.cancellation import CancelReason
 from domain.model import Buyer, PackageStatus
 from domain.money import MINOR_UNITS
@@ -407,6 +410,48 @@ def test_the_subject_is_one_line_whatever_the_order_id() -> None:
     assert "\r" not in email.subject
     assert "\n" not in email.subject
     assert email.subject == "Your order O1 Bcc: eve@example.com: 2 items cancelled"
+
+
+# -- from the notice stored with the cancellation -----------------------------------------
+
+JONAS = Buyer(name="Jonas Weber", email="jonas@example.de", locale="de-DE")
+NOTICE_CASES = {
+    "some units": lambda: apply(mug_order(), items_request(("L1", 2))),
+    "the whole order": lambda: apply(mug_order(), order_request()),
+    "the last units": lambda: apply(
+        apply(mug_order(), items_request(("L1", 2)))[0], items_request(("L1", 1))
+    ),
+    "a package": lambda: apply(split_order(), package_request("PK2")),
+    "a line in full": lambda: apply(
+        apply(split_order(), items_request(("L2", 1)))[0], items_request(("L1", 3))
+    ),
+    "in euros, in German": lambda: apply(
+        order_for(JONAS, MUG, currency="EUR", shipping_fee="5.99"), items_request(("L1", 1))
+    ),
+}
+
+
+@pytest.mark.parametrize("case", NOTICE_CASES)
+def test_the_stored_notice_writes_the_email_the_order_writes(case: str) -> None:
+    resulting, cancellation = NOTICE_CASES[case]()
+    stored = buyer_notice_from_dict(buyer_notice_to_dict(BuyerNotice.of(resulting)))
+
+    email = render_notice_email(stored, cancellation)
+
+    assert stored == BuyerNotice.of(resulting)
+    assert email == render_cancellation_email(resulting, cancellation)
+
+
+def test_the_notice_keeps_only_what_is_still_coming() -> None:
+    resulting, cancellation = apply(split_order(), package_request("PK2"))
+
+    notice = BuyerNotice.of(resulting)
+
+    assert [(i.product_name, i.sku_name, i.quantity) for i in notice.items_left] == [
+        ("Mug", "Blue", 3)
+    ]
+    assert (notice.units_ordered, notice.unrefunded_shipping_fee) == (5, 599)
+    assert cancellation.refund.shipping_fee == 0
 
 
 # -- misuse -------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """The email a buyer gets after a seller cancels some or all of an order.
 
 ``render_cancellation_email`` turns an order and one of its cancellations into a subject,
-a plain-text part and an HTML part. The copy is English; numbers, amounts and dates follow
-the buyer's locale (``Buyer.locale``, a BCP 47 tag such as ``"de-DE"``), falling back to
-``en-US`` when the tag is missing, malformed or unknown to CLDR.
+a plain-text part and an HTML part; ``render_notice_email`` does the same from the
+cancellation and the ``BuyerNotice`` stored with it, without the order. The copy is
+English; numbers, amounts and dates follow the buyer's locale (``Buyer.locale``, a BCP 47
+tag such as ``"de-DE"``), falling back to ``en-US`` when the tag is missing, malformed or
+unknown to CLDR.
 
 Amounts are integer minor units turned into ``Decimal`` with the currency's ISO 4217
 digits from ``domain.money`` and formatted with Babel, never through ``float``. The HTML
@@ -18,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -26,8 +28,9 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, parse_pattern
 
+from domain.buyer_notice import BuyerNotice
 from domain.cancellation import Cancellation, CancelReason, ItemRefund
-from domain.model import Order, OrderStatus, PackageStatus
+from domain.model import Order, OrderStatus
 from domain.money import minor_unit_digits
 
 DEFAULT_LOCALE = "en_US"
@@ -78,7 +81,22 @@ def render_cancellation_email(
             f"order {order.order_id} is at version {order.version}, older than cancellation "
             f"{cancellation.cancellation_id} (version {cancellation.order_version})"
         )
-    content = _content(order, cancellation, buyer_locale(order.buyer.locale), marketplace_name)
+    return render_notice_email(
+        BuyerNotice.of(order),
+        _with_line_names(order, cancellation),
+        marketplace_name=marketplace_name,
+    )
+
+
+def render_notice_email(
+    notice: BuyerNotice,
+    cancellation: Cancellation,
+    *,
+    marketplace_name: str = DEFAULT_MARKETPLACE_NAME,
+) -> RenderedEmail:
+    """The buyer's email for ``cancellation``, from ``BuyerNotice.of`` the order as the
+    cancellation left it."""
+    content = _content(notice, cancellation, buyer_locale(notice.buyer.locale), marketplace_name)
     return RenderedEmail(subject=content.subject, text=_text(content), html=_html(content))
 
 
@@ -150,7 +168,7 @@ class _Content:
 
 
 def _content(
-    order: Order, cancellation: Cancellation, locale: Locale, marketplace: str
+    notice: BuyerNotice, cancellation: Cancellation, locale: Locale, marketplace: str
 ) -> _Content:
     currency = cancellation.refund.currency
 
@@ -160,11 +178,11 @@ def _content(
     units = sum(item.quantity for item in cancellation.items)
     unit_words = f"{format_count(units, locale)} {'item' if units == 1 else 'items'}"
     whole_order = cancellation.resulting_order_status is OrderStatus.CANCELLED
-    order_id = _one_line(order.order_id)
+    order_id = _one_line(cancellation.order_id)
     if whole_order:
         subject = f"Your order {order_id} has been cancelled"
         title = "Your order has been cancelled"
-        if units == sum(line.quantity for line in order.lines):
+        if units == notice.units_ordered:
             summary = f"your order {order_id} has been cancelled."
         else:
             summary = (
@@ -201,15 +219,15 @@ def _content(
         subject=_one_line(subject),
         preheader=preheader,
         title=title,
-        buyer_name=order.buyer.name,
-        order_id=order.order_id,
-        placed_on=_date(order.created_at, locale),
+        buyer_name=notice.buyer.name,
+        order_id=cancellation.order_id,
+        placed_on=_date(notice.placed_at, locale),
         cancelled_on=_date(cancellation.created_at, locale),
         summary=summary,
         reason=BUYER_REASONS[cancellation.reason],
         cancelled=tuple(
             _Item(
-                _item_name(order, item),
+                _name(item.product_name, item.sku_name),
                 format_count(item.quantity, locale),
                 money(item.refund.components.subtotal),
             )
@@ -219,24 +237,32 @@ def _content(
         refund_total=_Row("Total refund", total),
         shipping_note=(
             "Shipping is refunded when every item in an order is cancelled."
-            if refund.shipping_fee == 0 and order.shipping_fee > 0 and not order.shipping_refunded
+            if refund.shipping_fee == 0 and notice.unrefunded_shipping_fee > 0
             else None
         ),
         next_steps=next_steps,
         remaining=tuple(
-            _Item(_name(line.product_name, line.sku_name), format_count(remaining, locale))
-            for line in order.lines
-            if (remaining := line.remaining_quantity) > 0
-            and order.package_of(line).status is not PackageStatus.CANCELLED
+            _Item(_name(item.product_name, item.sku_name), format_count(item.quantity, locale))
+            for item in notice.items_left
         ),
     )
 
 
-def _item_name(order: Order, item: ItemRefund) -> str:
+def _with_line_names(order: Order, cancellation: Cancellation) -> Cancellation:
+    """``cancellation`` with the names its items lack taken from the order's lines."""
+    items = tuple(_named(order, item) for item in cancellation.items)
+    return cancellation if items == cancellation.items else replace(cancellation, items=items)
+
+
+def _named(order: Order, item: ItemRefund) -> ItemRefund:
     line = order.line(item.line_id)
-    product_name = item.product_name or (line.product_name if line else "")
-    sku_name = item.sku_name or (line.sku_name if line else "")
-    return _name(product_name, sku_name)
+    if line is None or (item.product_name and item.sku_name):
+        return item
+    return replace(
+        item,
+        product_name=item.product_name or line.product_name,
+        sku_name=item.sku_name or line.sku_name,
+    )
 
 
 def _name(product_name: str, sku_name: str) -> str:

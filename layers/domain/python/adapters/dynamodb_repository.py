@@ -34,12 +34,14 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.records import (
+    buyer_notice_to_dict,
     cancellation_from_dict,
     cancellation_to_dict,
     order_from_dict,
     order_to_dict,
     sortable_time,
 )
+from domain.buyer_notice import BuyerNotice
 from domain.cancellation import Cancellation
 from domain.catalog import CatalogEntry, Product, ProductPage, Sku, sorted_skus
 from domain.model import Order, OrderStatus
@@ -61,6 +63,9 @@ BY_PRODUCT = "by_product"
 BY_PENDING_NOTIFICATION = "by_pending_notification"
 BY_UPDATE = "by_update"
 BY_PRODUCT_NAME = "by_product_name"
+# On a cancellation item until its buyer email is sent or given up: what the email says of
+# the order (``BuyerNotice``). Items stored before it existed have none.
+BUYER_NOTICE = "buyer_notice"
 
 # Errors after which the caller may retry later; nothing was written.
 _UNAVAILABLE_CODES = frozenset(
@@ -365,7 +370,7 @@ class DynamoDBOrderRepository:
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": to_attributes(_cancellation_item(cancellation)),
+                    "Item": to_attributes(_cancellation_item(cancellation, after)),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             },
@@ -589,7 +594,7 @@ def _product_from_item(item: Mapping[str, Any]) -> Product:
     )
 
 
-def _cancellation_item(cancellation: Cancellation) -> dict[str, Any]:
+def _cancellation_item(cancellation: Cancellation, after: Order) -> dict[str, Any]:
     return {
         "pk": order_pk(cancellation.seller_id, cancellation.order_id),
         "sk": cancellation_sk(cancellation),
@@ -598,6 +603,7 @@ def _cancellation_item(cancellation: Cancellation) -> dict[str, Any]:
         "pending_pk": PENDING_NOTIFICATIONS,
         "pending_sk": f"{sortable_time(cancellation.created_at)}#{cancellation.cancellation_id}",
         **cancellation_to_dict(cancellation),
+        BUYER_NOTICE: buyer_notice_to_dict(BuyerNotice.of(after)),
     }
 
 

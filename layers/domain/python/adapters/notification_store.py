@@ -3,7 +3,9 @@ cancellation item, the pending-notification and recently-updated indexes, and th
 reconciler's checkpoint. Keys and item shapes come from ``dynamodb_repository``.
 
 Delivery is exactly once through a lease: a sender claims a pending cancellation with a
-conditional write, sends, then records the result only if it still holds the claim.
+conditional write, sends, then records the result only if it still holds the claim. The
+claim returns the cancellation and the ``BuyerNotice`` stored with it, so an email costs two
+writes; only a cancellation stored before notices were (it has none) needs its order read.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from adapters.dynamodb_repository import (
+    BUYER_NOTICE,
     BY_PENDING_NOTIFICATION,
     BY_UPDATE,
     ORDER_SK,
@@ -26,7 +29,13 @@ from adapters.dynamodb_repository import (
     to_attributes,
     translated_errors,
 )
-from adapters.records import cancellation_from_dict, order_from_dict, sortable_time
+from adapters.records import (
+    buyer_notice_from_dict,
+    cancellation_from_dict,
+    order_from_dict,
+    sortable_time,
+)
+from domain.buyer_notice import BuyerNotice
 from domain.cancellation import Cancellation
 from domain.model import Order
 
@@ -50,6 +59,8 @@ class Claim:
     attempts: int
     # An earlier attempt's outcome was unknown: the email may already be out.
     maybe_sent: bool = False
+    # None for a cancellation stored before notices were: its order has what the email needs.
+    notice: BuyerNotice | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +123,7 @@ class NotificationStore:
                 return ClaimRefusal.ALREADY_FAILED
             return ClaimRefusal.IN_FLIGHT
         item = from_attributes(response["Attributes"])
+        notice = item.get(BUYER_NOTICE)
         return Claim(
             pk=key.pk,
             sk=key.sk,
@@ -119,6 +131,7 @@ class NotificationStore:
             cancellation=cancellation_from_dict(item),
             attempts=int(item["notification"].get("attempts", 1)),
             maybe_sent=bool(item["notification"].get("maybe_sent", False)),
+            notice=buyer_notice_from_dict(notice) if notice else None,
         )
 
     def mark_sent(self, claim: Claim, message_id: str, sent_at: datetime) -> bool:
@@ -126,7 +139,7 @@ class NotificationStore:
         return self._finish(
             claim,
             "SET #n.#status = :sent, #n.sent_at = :sent_at, #n.message_id = :message_id "
-            "REMOVE #n.claim_token, #n.claimed_until, pending_pk, pending_sk",
+            "REMOVE #n.claim_token, #n.claimed_until, pending_pk, pending_sk, #notice",
             {":sent": "SENT", ":sent_at": sortable_time(sent_at), ":message_id": message_id},
         )
 
@@ -134,7 +147,7 @@ class NotificationStore:
         return self._finish(
             claim,
             "SET #n.#status = :failed, #n.failure_reason = :reason "
-            "REMOVE #n.claim_token, #n.claimed_until, pending_pk, pending_sk",
+            "REMOVE #n.claim_token, #n.claimed_until, pending_pk, pending_sk, #notice",
             {":failed": "FAILED", ":reason": reason[:500]},
         )
 
@@ -148,6 +161,11 @@ class NotificationStore:
         )
 
     def _finish(self, claim: Claim, update: str, values: dict[str, Any]) -> bool:
+        names = {"#n": "notification"} | {
+            name: attribute
+            for name, attribute in (("#status", "status"), ("#notice", BUYER_NOTICE))
+            if name in update
+        }
         try:
             with translated_errors():
                 self._client.update_item(
@@ -155,9 +173,7 @@ class NotificationStore:
                     Key=to_attributes({"pk": claim.pk, "sk": claim.sk}),
                     UpdateExpression=update,
                     ConditionExpression="#n.claim_token = :token",
-                    ExpressionAttributeNames={"#n": "notification", "#status": "status"}
-                    if "#status" in update
-                    else {"#n": "notification"},
+                    ExpressionAttributeNames=names,
                     ExpressionAttributeValues=to_attributes({**values, ":token": claim.token}),
                 )
         except ClientError as error:

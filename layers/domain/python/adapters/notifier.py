@@ -1,5 +1,7 @@
 """The one path by which a buyer is emailed about a cancellation, used by the stream
-consumer and by the reconciler alike: claim, render, send through SES, record.
+consumer and by the reconciler alike: claim, render, send through SES, record. The claim
+brings what the email needs, so an email costs two calls to the store; a cancellation
+stored without its ``BuyerNotice`` (before notices were) costs a read of its order too.
 
 Exactly once: a claimed cancellation is sent by one sender at a time, and one recorded
 ``SENT`` is never sent again. When SES's answer is lost (a timeout after the request
@@ -9,13 +11,16 @@ email, never none.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.errors import MessageError
-from email.message import EmailMessage
+from email.header import Header
+from email.headerregistry import Address
 from email.utils import formataddr, make_msgid
 from enum import StrEnum
 from typing import Any, Protocol
@@ -27,8 +32,11 @@ from botocore.exceptions import (
     EndpointConnectionError,
 )
 
-from adapters.buyer_email import RenderedEmail, render_cancellation_email
-from adapters.notification_store import CancellationKey, Claim, ClaimRefusal, NotificationStore
+from adapters.buyer_email import RenderedEmail, render_cancellation_email, render_notice_email
+from adapters.notification_store import CancellationKey, Claim, ClaimRefusal
+from domain.buyer_notice import BuyerNotice
+from domain.cancellation import Cancellation
+from domain.model import Order
 
 # SES errors that no retry will cure: this message or this address is refused. Errors of
 # the sender's own setup (an unverified domain, paused sending) are not among them: once
@@ -36,6 +44,8 @@ from adapters.notification_store import CancellationKey, Claim, ClaimRefusal, No
 PERMANENT_SES_ERRORS = frozenset({"MessageRejected", "InvalidParameterValue"})
 # After this many claims without a delivery the notification is FAILED (and alarmed on).
 MAX_CLAIMS = 10
+CRLF = "\r\n"
+BASE64_LINE = 76
 
 
 class Outcome(StrEnum):
@@ -57,6 +67,22 @@ class SendFailed(Exception):
         self.maybe_sent = maybe_sent
 
 
+class DeliveryStore(Protocol):
+    """``NotificationStore``'s delivery calls; each is one DynamoDB call."""
+
+    def claim(
+        self, key: CancellationKey, now: datetime, lease: timedelta
+    ) -> Claim | ClaimRefusal: ...
+
+    def mark_sent(self, claim: Claim, message_id: str, sent_at: datetime) -> bool: ...
+
+    def mark_failed(self, claim: Claim, reason: str) -> bool: ...
+
+    def release(self, claim: Claim, last_error: str, *, maybe_sent: bool = False) -> bool: ...
+
+    def order_of(self, claim: Claim) -> Order | None: ...
+
+
 class Mailer(Protocol):
     def send(self, sender: str, recipient: str, email: RenderedEmail) -> str:
         """Send; the provider's message id, or ``SendFailed``."""
@@ -72,14 +98,7 @@ class SesMailer:
 
     def send(self, sender: str, recipient: str, email: RenderedEmail) -> str:
         try:
-            message = EmailMessage()
-            message["Subject"] = email.subject
-            message["From"] = formataddr((self._sender_name, sender))
-            message["To"] = recipient
-            message["Message-ID"] = make_msgid(domain=sender.partition("@")[2] or None)
-            message.set_content(email.text)
-            message.add_alternative(email.html, subtype="html")
-            raw = message.as_bytes()
+            raw = raw_message(self._sender_name, sender, recipient, email)
         except (ValueError, TypeError, AttributeError, IndexError, MessageError) as error:
             raise SendFailed(
                 f"no valid message to {recipient!r}: {error}", permanent=True
@@ -101,6 +120,44 @@ class SesMailer:
         return str(response["MessageId"])
 
 
+def raw_message(sender_name: str, sender: str, recipient: str, email: RenderedEmail) -> bytes:
+    """A multipart/alternative message: the text part, then the HTML part, each UTF-8 in
+    base64; a ``ValueError`` (or another error of the ``email`` package) when no valid
+    message can be written to ``recipient``.
+
+    Written out here rather than through ``email.message.EmailMessage``, whose header
+    registry costs more per message than the SES call itself; the ``email`` package still
+    checks the address and encodes the subject and the sender's name.
+    """
+    for value in (sender_name, sender, recipient, email.subject):
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"a header cannot hold a line break: {value!r}")
+    Address(addr_spec=recipient)
+    # "=_" never occurs in base64, so no part can hold the boundary.
+    boundary = f"=_{uuid.uuid4().hex}"
+    lines = [
+        f"From: {formataddr((sender_name, sender))}",
+        f"To: {recipient}",
+        f"Subject: {Header(email.subject, header_name='Subject').encode(linesep=CRLF)}",
+        f"Message-ID: {make_msgid(domain=sender.partition('@')[2] or None)}",
+        "MIME-Version: 1.0",
+        "Content-Type: multipart/alternative;",
+        f' boundary="{boundary}"',
+        "",
+    ]
+    for subtype, body in (("plain", email.text), ("html", email.html)):
+        encoded = base64.b64encode(body.encode()).decode("ascii")
+        lines += [
+            f"--{boundary}",
+            f'Content-Type: text/{subtype}; charset="utf-8"',
+            "Content-Transfer-Encoding: base64",
+            "",
+            *(encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE)),
+        ]
+    lines += [f"--{boundary}--", ""]
+    return CRLF.join(lines).encode("ascii")
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     outcome: Outcome
@@ -112,7 +169,7 @@ class DeliveryReport:
 class Notifier:
     def __init__(
         self,
-        store: NotificationStore,
+        store: DeliveryStore,
         mailer: Mailer,
         *,
         sender: str,
@@ -150,23 +207,23 @@ class Notifier:
             reason = f"not delivered after {MAX_CLAIMS} attempts"
             self._store.mark_failed(claimed, reason)
             return report(Outcome.FAILED, reason)
-        order = self._store.order_of(claimed)
-        if order is None:
+        # A cancellation stored before notices were has none: its order tells what is needed.
+        source = claimed.notice or self._store.order_of(claimed)
+        if source is None:
             self._store.mark_failed(claimed, "the order no longer exists")
             return report(Outcome.FAILED, "the order no longer exists")
         try:
-            email = render_cancellation_email(
-                order, claimed.cancellation, marketplace_name=self._marketplace_name
-            )
+            email = self._render(source, claimed.cancellation)
         except ValueError as error:
             self._store.mark_failed(claimed, f"the email cannot be written: {error}")
             return report(Outcome.FAILED, str(error))
+        recipient = source.buyer.email
         last_failure: SendFailed | None = None
         for attempt in range(self._attempts):
             if attempt:
                 self._pause(attempt)
             try:
-                message_id = self._mailer.send(self._sender, order.buyer.email, email)
+                message_id = self._mailer.send(self._sender, recipient, email)
             except SendFailed as failure:
                 last_failure = failure
                 if failure.permanent:
@@ -180,6 +237,13 @@ class Notifier:
         reason = last_failure.reason if last_failure else "unknown"
         self._store.release(claimed, reason)
         return report(Outcome.LEFT_PENDING, reason)
+
+    def _render(self, source: BuyerNotice | Order, cancellation: Cancellation) -> RenderedEmail:
+        if isinstance(source, Order):
+            return render_cancellation_email(
+                source, cancellation, marketplace_name=self._marketplace_name
+            )
+        return render_notice_email(source, cancellation, marketplace_name=self._marketplace_name)
 
     def _unknown_outcome(
         self,

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from domain.buyer_notice import BuyerNotice, ItemLeft
 from domain.cancellation import (
     Cancellation,
     CancelReason,
@@ -76,11 +77,7 @@ def order_to_dict(order: Order) -> dict[str, Any]:
         "status": order.status.value,
         "shipping_fee": order.shipping_fee,
         "shipping_refunded": order.shipping_refunded,
-        "buyer": {
-            "name": order.buyer.name,
-            "email": order.buyer.email,
-            "locale": order.buyer.locale,
-        },
+        "buyer": buyer_to_dict(order.buyer),
         "packages": [
             {"package_id": p.package_id, "status": p.status.value} for p in order.packages
         ],
@@ -106,7 +103,6 @@ def order_to_dict(order: Order) -> dict[str, Any]:
 
 
 def order_from_dict(data: Mapping[str, Any]) -> Order:
-    buyer = data["buyer"]
     return Order(
         order_id=data["order_id"],
         seller_id=data["seller_id"],
@@ -116,7 +112,7 @@ def order_from_dict(data: Mapping[str, Any]) -> Order:
         version=_int(data["version"]),
         shipping_fee=_int(data["shipping_fee"]),
         shipping_refunded=bool(data["shipping_refunded"]),
-        buyer=Buyer(name=buyer["name"], email=buyer["email"], locale=buyer["locale"]),
+        buyer=buyer_from_dict(data["buyer"]),
         packages=tuple(
             Package(p["package_id"], PackageStatus(p["status"])) for p in data["packages"]
         ),
@@ -139,6 +135,14 @@ def order_from_dict(data: Mapping[str, Any]) -> Order:
             for line in data["lines"]
         ),
     )
+
+
+def buyer_to_dict(buyer: Buyer) -> dict[str, Any]:
+    return {"name": buyer.name, "email": buyer.email, "locale": buyer.locale}
+
+
+def buyer_from_dict(data: Mapping[str, Any]) -> Buyer:
+    return Buyer(name=data["name"], email=data["email"], locale=data["locale"])
 
 
 def refund_to_dict(refund: Refund) -> dict[str, Any]:
@@ -218,4 +222,30 @@ def cancellation_from_dict(data: Mapping[str, Any]) -> Cancellation:
         resulting_order_status=OrderStatus(data["resulting_order_status"]),
         notification_status=NotificationStatus(notification.get("status", "PENDING")),
         notification_sent_at=parse_time(sent_at) if sent_at else None,
+    )
+
+
+def buyer_notice_to_dict(notice: BuyerNotice) -> dict[str, Any]:
+    return {
+        "buyer": buyer_to_dict(notice.buyer),
+        "placed_at": sortable_time(notice.placed_at),
+        "units_ordered": notice.units_ordered,
+        "unrefunded_shipping_fee": notice.unrefunded_shipping_fee,
+        "items_left": [
+            {"product_name": i.product_name, "sku_name": i.sku_name, "quantity": i.quantity}
+            for i in notice.items_left
+        ],
+    }
+
+
+def buyer_notice_from_dict(data: Mapping[str, Any]) -> BuyerNotice:
+    return BuyerNotice(
+        buyer=buyer_from_dict(data["buyer"]),
+        placed_at=parse_time(data["placed_at"]),
+        units_ordered=_int(data["units_ordered"]),
+        unrefunded_shipping_fee=_int(data["unrefunded_shipping_fee"]),
+        items_left=tuple(
+            ItemLeft(i["product_name"], i["sku_name"], _int(i["quantity"]))
+            for i in data["items_left"]
+        ),
     )
