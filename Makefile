@@ -74,6 +74,25 @@ lint: venv ## ruff, ruff format --check and mypy (strict on the domain layer)
 validate: sam-venv ## sam validate --lint on template.yaml
 	$(SAM) validate --lint
 
+# checkov pins boto3, botocore and packaging below what the app uses, so it gets a virtual
+# environment of its own, like aws-sam-cli (one to two minutes to install on 2 cores).
+CHECKOV_VENV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+
+$(CHECKOV_VENV)/.installed: | check-python
+	"$(PYTHON313)" -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	touch $@
+
+# cfn-lint comes with aws-sam-cli; bandit is one of the app's dev tools (pyproject.toml).
+# What each skips, and why, is written where the skip is: template.yaml, .checkov.yaml,
+# pyproject.toml's [tool.bandit] and the code's own `# nosec` comments.
+.PHONY: security
+security: venv sam-venv $(CHECKOV_VENV)/.installed ## cfn-lint (informational checks too) and checkov on the template, bandit on the code
+	$(SAM_VENV)/bin/cfn-lint --include-checks I -- template.yaml
+	$(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml
+	$(VENV)/bin/bandit -c pyproject.toml -q -r functions layers local_runtime scripts
+
 # The console's logic (money, the dialog's state machine, requests, sign-in) on node's
 # own test runner; its pages are tested in Chromium by tests/e2e.
 .PHONY: test-console
@@ -81,7 +100,7 @@ test-console: ## The console's JavaScript unit tests (node --test)
 	node --test console/test/
 
 .PHONY: test
-test: lint validate build local-deps chromium test-console ## Lint, validate and build the template, run every test with coverage
+test: lint validate security build local-deps chromium test-console ## Lint, validate and build the template, run every test with coverage
 	$(VENV)/bin/pytest --cov=layers/domain/python/domain --cov-branch \
 		--cov-report=term-missing --cov-fail-under=95
 
@@ -123,7 +142,7 @@ bench: local-deps ## Measure listing read amplification and route latency on a l
 
 .PHONY: clean
 clean: ## Remove virtual environments, build output and caches
-	rm -rf $(VENV) $(SAM_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov \
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache .coverage htmlcov \
 		node_modules .local
 
 .PHONY: build

@@ -123,7 +123,7 @@ class DynamoDBLocal:
             "-port",
             str(self._port),
         ]
-        self._process = subprocess.Popen(  # noqa: S603 (fixed command)
+        self._process = subprocess.Popen(  # noqa: S603 (fixed command)  # nosec B603
             command,
             cwd=jar.parent,
             stdin=subprocess.PIPE,

@@ -272,7 +272,7 @@ SAMPLE_CANCELLATION = SampleCancellation(
 def demo_orders(now: datetime | None = None) -> Iterator[DemoOrder]:
     """A fixed set of orders (the same every time), with times relative to ``now``."""
     now = now or datetime.now(UTC)
-    rng = random.Random(20261126)  # noqa: S311 - demo data, not security
+    rng = random.Random(20261126)  # noqa: S311 - demo data, not security  # nosec B311
     for seller in SELLERS:
         prefix = seller.seller_id.removeprefix("seller-").upper()
         for number in range(1, seller.order_count + 1):
@@ -349,7 +349,7 @@ def _request(method: str, url: str, token: str, body: Any | None = None) -> int:
         method=method,
         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a loopback http URL, checked above
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - a loopback http URL, checked above  # nosec B310
         status: int = response.status
         return status
 

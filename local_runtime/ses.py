@@ -61,7 +61,7 @@ class LocalSes:
         try:
             reset = f"{self.endpoint_url}/moto-api/reset"
             request = urllib.request.Request(reset, method="POST")  # noqa: S310 (moto, loopback)
-            urllib.request.urlopen(request, timeout=5).close()  # noqa: S310
+            urllib.request.urlopen(request, timeout=5).close()  # noqa: S310 (moto, loopback)  # nosec B310
         finally:
             server.stop()
 

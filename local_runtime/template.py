@@ -71,7 +71,7 @@ CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
 
 def load_template_document(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
     with path.open(encoding="utf-8") as stream:
-        document = yaml.load(stream, Loader=CloudFormationLoader)  # noqa: S506 (a SafeLoader)
+        document = yaml.load(stream, Loader=CloudFormationLoader)  # noqa: S506 (a SafeLoader)  # nosec B506
     if not isinstance(document, dict) or "Resources" not in document:
         raise TemplateError(f"{path} is not a CloudFormation template")
     return document

@@ -105,7 +105,7 @@ def find_chromium() -> str | None:
 
 def screenshot(chromium: str, page: Path, png: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
-        subprocess.run(  # noqa: S603 - a fixed command line; the paths are ours
+        subprocess.run(  # noqa: S603 - a fixed command line; the paths are ours  # nosec B603
             [
                 chromium,
                 "--headless",

@@ -1,0 +1,172 @@
+"""The DynamoDB calls the functions really make are the ones template.yaml grants them.
+
+``tests/unit/test_template_iam.py`` holds the template's grants equal to ``NEEDS``, a table
+drawn by reading the code; this test watches the code itself. Every route is driven, a
+cancellation's email goes out through the stream, and the reconciler runs, while botocore's
+event hooks on each function instance's own DynamoDB client record every call: each must
+be in ``NEEDS`` for its function, on the stack's table (in AWS a call outside the policy is
+AccessDenied, which no local run shows). The API functions' routes take every path, so
+for them each granted DynamoDB permission must also be used: a grant no call needs is
+broader than the function needs. The email and the reconciler's paths hang on timing (a
+resend waits ten minutes), so for those two only the first half holds.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
+from types import ModuleType
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+
+from local_runtime.stack import LocalStack
+from tests.integration.conftest import (
+    SellerClient,
+    items_request,
+    two_package_order,
+)
+from tests.unit.test_template_iam import NEEDS, TABLE, Kind, index
+
+pytestmark = pytest.mark.integration
+
+WATCHED = ("ListOrdersFunction", "CancelFunction", "NotifyFunction", "ReconcileFunction")
+FULLY_DRIVEN = ("ListOrdersFunction", "CancelFunction")
+# A transaction needs, per action, the permission of the single-item call.
+TRANSACT_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+
+def _clients(module: ModuleType, depth: int = 3) -> list[BaseClient]:
+    """The DynamoDB clients a handler module holds, in its globals or in the objects they
+    hold (the notifier's store's client), a few attributes deep."""
+    found: dict[int, BaseClient] = {}
+    seen: set[int] = set()
+    layer: list[Any] = list(vars(module).values())
+    for _ in range(depth + 1):
+        following: list[Any] = []
+        for value in layer:
+            if id(value) in seen or isinstance(value, type | ModuleType):
+                continue
+            seen.add(id(value))
+            if isinstance(value, BaseClient):
+                if value.meta.service_model.service_name == "dynamodb":
+                    found[id(value)] = value
+            elif hasattr(value, "__dict__"):
+                following.extend(vars(value).values())
+        layer = following
+    return list(found.values())
+
+
+class GrantRecorder:
+    """(function, IAM action, resource kind) of every DynamoDB call, and the tables named."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self._hooks = [
+            (function_id, client)
+            for function_id in WATCHED
+            for instance in stack.functions.instances(function_id)
+            for client in _clients(instance.module)
+        ]
+        assert {function_id for function_id, _ in self._hooks} == set(WATCHED)
+        self._lock = threading.Lock()
+        self.used: dict[str, set[tuple[str, Kind]]] = {f: set() for f in WATCHED}
+        self.tables: set[str] = set()
+
+    def _record(self, function_id: str, params: Mapping[str, Any], model: Any, **_: Any) -> None:
+        grants, tables = _grants_of(model.name, params)
+        with self._lock:
+            self.used[function_id] |= grants
+            self.tables |= tables
+
+    def __enter__(self) -> GrantRecorder:
+        for number, (function_id, client) in enumerate(self._hooks):
+            client.meta.events.register(
+                "before-parameter-build.dynamodb",
+                lambda params, model, f=function_id, **kw: self._record(f, params, model, **kw),
+                unique_id=f"grant-recorder-{id(self)}-{number}",
+            )
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for number, (_function_id, client) in enumerate(self._hooks):
+            client.meta.events.unregister(
+                "before-parameter-build.dynamodb", unique_id=f"grant-recorder-{id(self)}-{number}"
+            )
+
+
+def _grants_of(operation: str, params: Mapping[str, Any]) -> tuple[set[tuple[str, Kind]], set[str]]:
+    if operation == "TransactWriteItems":
+        actions = [
+            (kind, action) for item in params["TransactItems"] for kind, action in item.items()
+        ]
+        return (
+            {(TRANSACT_ACTIONS[kind], TABLE) for kind, _ in actions},
+            {action["TableName"] for _, action in actions},
+        )
+    if operation == "BatchGetItem":
+        return {("dynamodb:BatchGetItem", TABLE)}, set(params["RequestItems"])
+    where = index(params["IndexName"]) if "IndexName" in params else TABLE
+    return {(f"dynamodb:{operation}", where)}, {params["TableName"]}
+
+
+def _wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (result := condition()) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return result
+
+
+@pytest.fixture
+def recorder(local_stack: LocalStack) -> Iterator[GrantRecorder]:
+    with GrantRecorder(local_stack) as recording:
+        yield recording
+
+
+def _needed(function_id: str) -> set[tuple[str, Kind]]:
+    return {(action, kind) for action, kind in NEEDS[function_id] if action.startswith("dynamodb:")}
+
+
+def test_every_dynamodb_call_of_every_function_is_one_the_template_grants(
+    local_stack: LocalStack, seller: SellerClient, recorder: GrantRecorder
+) -> None:
+    order_id = f"ORD-GRANTS-{seller.seller_id[-10:].upper()}"
+    seller.create_order(two_package_order(order_id, seller.seller_id))
+    reads = [
+        seller.list_orders(),
+        seller.list_orders(product_id="P-MUG"),
+        seller.api.get("/products", token=seller.token),
+        seller.api.get("/cancel-reasons", token=seller.token),
+        seller.get_order(order_id),
+        seller.preview(order_id, items_request(("L1", 1))),
+    ]
+    created = seller.cancel(order_id, items_request(("L1", 1)))
+    shipped = seller.ship(order_id, "PK2")
+    listed = seller.cancellations(order_id)
+    assert [r.status for r in [*reads, created, shipped, listed]] == [200] * 6 + [201, 200, 200]
+    assert _wait_for(
+        lambda: seller.cancellation_list(order_id)[0]["notification"]["status"] == "SENT"
+    )
+    hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    reconciled = [
+        local_stack.functions.invoke(
+            "ReconcileFunction", {"window": {"from": hour_ago, "to": "2100-01-01T00:00:00Z"}}
+        ),
+        local_stack.run_scheduled(),
+    ]
+
+    assert all("error" not in str(result)[:200] for result in reconciled), reconciled
+    assert recorder.tables == {local_stack.table_name}
+    for function_id in WATCHED:
+        beyond = recorder.used[function_id] - _needed(function_id)
+        assert not beyond, f"{function_id} calls what template.yaml does not grant: {beyond}"
+    for function_id in FULLY_DRIVEN:
+        unused = _needed(function_id) - recorder.used[function_id]
+        assert not unused, f"{function_id} is granted what no route of it calls: {unused}"
