@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
 from aws_lambda_powertools.logging import correlation_paths
@@ -62,7 +62,6 @@ class Settings:
 
 settings = Settings.from_environment()
 logger = service_logger()
-tracer = Tracer()
 metrics = Metrics()
 dynamodb = dynamodb_client()
 repository = DynamoDBOrderRepository(dynamodb, settings.table_name)
@@ -280,7 +279,6 @@ def _record_cancellation(cancellation: Cancellation) -> None:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http_api.resolve(app, event, context, settings.seller_id_claim, logger)

@@ -1,13 +1,15 @@
 """GET routes of the seller API: the To Ship list, an order, its cancellations, the reasons."""
 
+import functools
 import os
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -71,11 +73,9 @@ class Settings:
 
 settings = Settings.from_environment()
 logger = service_logger()
-tracer = Tracer()
 metrics = Metrics()
 dynamodb = dynamodb_client()
 repository = DynamoDBOrderRepository(dynamodb, settings.table_name)
-secret_store = secrets_provider()
 # How long a warm instance signs with the key it read before reading it again.
 PAGE_TOKEN_KEY_MAX_AGE_SECONDS = 24 * 3600
 
@@ -87,11 +87,17 @@ def _seller() -> str:
     return http_api.seller_id(app, settings.seller_id_claim)
 
 
+@functools.cache
+def _secret_store() -> SecretsProvider:
+    """Created when a page token is first signed or checked: most requests need none."""
+    return secrets_provider()
+
+
 def _page_tokens() -> PageTokens:
     """The signer, its key read from Secrets Manager on a cold start's first listing and
     then served from Powertools' cache."""
     try:
-        key = secret_store.get(
+        key = _secret_store().get(
             settings.page_token_secret_arn, max_age=PAGE_TOKEN_KEY_MAX_AGE_SECONDS
         )
     except GetParameterError as error:
@@ -210,7 +216,6 @@ def list_cancel_reasons() -> Response[str]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return http_api.resolve(app, event, context, settings.seller_id_claim, logger)

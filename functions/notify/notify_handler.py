@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import (
     BatchProcessor,
@@ -38,7 +38,6 @@ class Settings:
 
 settings = Settings.from_environment()
 logger = service_logger()
-tracer = Tracer()
 metrics = Metrics()
 notifier = Notifier(
     NotificationStore(dynamodb_client(), settings.table_name),
@@ -67,7 +66,6 @@ class OutOfTime(Exception):
     pass
 
 
-@tracer.capture_method
 def notify(record: DynamoDBRecord, lambda_context: LambdaContext | None = None) -> None:
     if lambda_context and lambda_context.get_remaining_time_in_millis() < (
         SECONDS_NEEDED_PER_RECORD * 1000
@@ -93,7 +91,6 @@ def notify(record: DynamoDBRecord, lambda_context: LambdaContext | None = None) 
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return process_partial_response(

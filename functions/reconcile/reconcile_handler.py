@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Metrics, Tracer
+from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -56,7 +56,6 @@ class Settings:
 
 settings = Settings.from_environment()
 logger = service_logger()
-tracer = Tracer()
 metrics = Metrics()
 store = NotificationStore(dynamodb_client(), settings.table_name)
 notifier = Notifier(
@@ -91,7 +90,6 @@ class Budget:
         return float(self._context.get_remaining_time_in_millis()) / 1000
 
 
-@tracer.capture_method
 def resend_pending(now: datetime, budget: Budget) -> dict[str, int]:
     keys = store.pending_since_before(now - settings.pending_after, MAX_RESENDS_PER_RUN)
     outcomes: Counter[str] = Counter()
@@ -131,7 +129,6 @@ def _report(stored: StoredOrder) -> int:
     return len(found)
 
 
-@tracer.capture_method
 def check_orders(
     start: datetime, until: datetime, after: str | None, budget: Budget
 ) -> tuple[int, int, str | None, bool]:
@@ -166,7 +163,6 @@ def check_orders(
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     now = _now()
