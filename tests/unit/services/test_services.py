@@ -24,6 +24,7 @@ from domain.errors import (
 )
 from domain.model import OrderStatus, PackageStatus
 from domain.ports import IdempotencyRecord, StorageUnavailable, VersionConflict
+from domain.retry import Backoff, NoBackoff
 from domain.shipping import ship_package
 from tests.unit.domain.builders import NOW, items_request, mug_order, order_request, split_order
 from tests.unit.services.fakes import FakeCatalog, FakeRepository
@@ -38,7 +39,15 @@ def repo() -> FakeRepository:
     return repository
 
 
-def submit(repo: FakeRepository, request=None, *, key="K1", fingerprint="F1", expected=None):
+def submit(
+    repo: FakeRepository,
+    request=None,
+    *,
+    key="K1",
+    fingerprint="F1",
+    expected=None,
+    backoff: Backoff | None = None,
+):
     ids = (f"C{n}" for n in itertools.count(1))
     return services.submit_cancellation(
         repo,
@@ -52,6 +61,7 @@ def submit(repo: FakeRepository, request=None, *, key="K1", fingerprint="F1", ex
         clock=lambda: NOW,
         new_id=lambda: next(ids),
         idempotency_ttl=TTL,
+        backoff=backoff,
     )
 
 
@@ -283,3 +293,26 @@ def test_cancellations_of_another_sellers_order_are_not_found(repo: FakeReposito
     assert len(services.list_cancellations(repo, "S1", "O1")) == 1
     with pytest.raises(OrderNotFound):
         services.list_cancellations(repo, "S2", "O1")
+
+
+def test_contention_is_decided_again_for_as_long_as_the_backoff_allows(
+    repo: FakeRepository,
+) -> None:
+    class ConflictingTwentyTimes(FakeRepository):
+        conflicts = 0
+
+        def save_cancellation(self, before, after, cancellation, idempotency, now):  # type: ignore[no-untyped-def]
+            if self.conflicts < 20:
+                self.conflicts += 1
+                raise VersionConflict(before.order_id)
+            super().save_cancellation(before, after, cancellation, idempotency, now)
+
+    contended = ConflictingTwentyTimes()
+    services.ingest_order(contended, FakeCatalog(), mug_order(), "F")
+
+    result = submit(contended, backoff=NoBackoff(attempts=50))
+
+    assert contended.conflicts == 20
+    assert not result.replayed
+    stored = contended.get("S1", "O1")
+    assert stored is not None and stored.lines[0].cancelled_quantity == 1

@@ -33,18 +33,10 @@ from domain.ports import (
     StorageUnavailable,
     VersionConflict,
 )
+from domain.retry import Backoff, NoBackoff
 from domain.shipping import ship_package
 
-# How many times a request re-reads and re-decides after losing a race.
-MAX_ATTEMPTS = 5
-
 Clock = Callable[[], datetime]
-# Called with the attempt number before trying again, to spread out racing writers.
-Pause = Callable[[int], None]
-
-
-def no_pause(_attempt: int) -> None:
-    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,17 +95,19 @@ def submit_cancellation(
     clock: Clock,
     new_id: Callable[[], str],
     idempotency_ttl: timedelta,
-    pause: Pause = no_pause,
+    backoff: Backoff | None = None,
 ) -> SubmitResult:
     """Cancel exactly once per idempotency key.
 
     The checks run in API.md's precedence: replay or key reuse, then 404, then 412, then
     the domain rules (422, 409). A lost race is decided again on a fresh read, which
-    replays, answers 412 (the If-Match version moved) or applies the rules anew.
+    replays, answers 412 (the If-Match version moved) or applies the rules anew, for as
+    long as the backoff allows.
     """
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            pause(attempt)
+    backoff = backoff or NoBackoff()
+    attempt = 0
+    while attempt == 0 or backoff.wait(attempt):
+        attempt += 1
         now = clock()
         order, record = repo.get_for_submit(seller_id, order_id, idempotency_key, now)
         if record is not None:
@@ -149,11 +143,12 @@ def ship(
     order_id: str,
     package_id: str,
     clock: Clock,
-    pause: Pause = no_pause,
+    backoff: Backoff | None = None,
 ) -> Order:
-    for attempt in range(MAX_ATTEMPTS):
-        if attempt:
-            pause(attempt)
+    backoff = backoff or NoBackoff()
+    attempt = 0
+    while attempt == 0 or backoff.wait(attempt):
+        attempt += 1
         order = get_order(repo, seller_id, order_id)
         after = ship_package(order, package_id, now=clock())
         try:
