@@ -211,6 +211,47 @@ def test_filtering_by_a_rare_product_reads_little_more_than_it_returns(
     assert dynamodb_calls.items_read() <= 2 * len(returned), dynamodb_calls.calls
 
 
+def test_filtering_by_many_products_reads_about_one_look_ahead_per_product_and_page(
+    seller: SellerClient, unique_id: IdFactory, dynamodb_calls: DynamoDBCallRecorder
+) -> None:
+    """Ten products spread over 200 orders (and one not asked for): the merge reads each
+    order's index entry, one look-ahead per product and page, and the order itself."""
+    products = [f"P-{n}" for n in range(10)]
+    bodies, expected = [], []
+    for position in range(220):
+        order_id = unique_id("ORD")
+        product_id = products[position % 10] if position % 11 else "P-OTHER"
+        minute, second = divmod(position, 60)
+        bodies.append(
+            order_input(
+                order_id,
+                seller.seller_id,
+                created_at=f"2026-11-20T1{minute}:{0:02d}:{second:02d}Z",
+                lines=[line(product_id=product_id)],
+            )
+        )
+        if product_id != "P-OTHER":
+            expected.append(order_id)
+    _create_orders(seller, bodies)
+    page_size, token, returned, pages, read = 20, None, [], 0, 0
+    while True:
+        dynamodb_calls.clear()
+        document = seller.list_orders(
+            page_size=page_size, product_id=products, page_token=token
+        ).json()
+        assert len(dynamodb_calls.operations()) <= len(products) + 1, dynamodb_calls.calls
+        read += dynamodb_calls.items_read()
+        returned += [order["order_id"] for order in document["orders"]]
+        pages += 1
+        token = document["next_page_token"]
+        if token is None:
+            break
+
+    assert returned == expected[::-1]
+    # A page of every product, as before, read 11 items per order returned here.
+    assert read <= (2 + len(products) / page_size) * len(returned) + len(products), (read, pages)
+
+
 # --- DynamoDB's key size limits, which DynamoDB Local does not enforce on Query -------------
 
 # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/ServiceQuotas.html

@@ -33,6 +33,7 @@ from typing import Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import BotoCoreError, ClientError
 
+from adapters.product_merge import MergeState, first_state, merge_page
 from adapters.records import (
     buyer_notice_to_dict,
     cancellation_from_dict,
@@ -44,6 +45,7 @@ from adapters.records import (
 from domain.buyer_notice import BuyerNotice
 from domain.cancellation import Cancellation
 from domain.catalog import CatalogEntry, Product, ProductPage, Sku, sorted_skus
+from domain.errors import FieldError, InvalidPageToken
 from domain.model import Order, OrderStatus
 from domain.ports import (
     IdempotencyKeyTaken,
@@ -216,18 +218,17 @@ class DynamoDBOrderRepository:
         page_size: int,
         after_position: str | None,
     ) -> OrderPage:
-        positions: set[str] = set()
-        more = False
-        for product_id in dict.fromkeys(product_ids):
+        products = sorted(set(product_ids))
+        state = _merge_state(after_position, len(products), page_size)
+
+        def read(product_id: str, below: str | None, limit: int) -> list[str]:
             response = self._query_page(
-                product_pk(seller_id, status, product_id), BY_PRODUCT, page_size, after_position
+                product_pk(seller_id, status, product_id), BY_PRODUCT, limit, below
             )
-            more = more or "LastEvaluatedKey" in response
-            positions.update(from_attributes(i)["created_sk"] for i in response.get("Items", []))
-        newest_first = sorted(positions, reverse=True)
-        page = newest_first[:page_size]
-        more = more or len(newest_first) > page_size
-        order_ids = [position.split("#", 1)[1] for position in page]
+            return [str(from_attributes(i)["created_sk"]) for i in response.get("Items", [])]
+
+        page = merge_page(products, state, page_size, read)
+        order_ids = [position.split("#", 1)[1] for position in page.positions]
         fetched = {
             item["order_id"]: order_from_dict(item)
             for item in self._batch_get(
@@ -239,7 +240,7 @@ class DynamoDBOrderRepository:
         orders = tuple(
             fetched[o] for o in order_ids if o in fetched and fetched[o].status is status
         )
-        return OrderPage(orders, page[-1] if more and page else None)
+        return OrderPage(orders, page.next_state.encode() if page.next_state else None)
 
     def list_products(
         self, seller_id: str, page_size: int, after_position: str | None
@@ -621,6 +622,22 @@ def _idempotency_from_item(item: Mapping[str, Any], now: datetime) -> Idempotenc
         cancellation=cancellation,
         expires_at=expires_at,
     )
+
+
+def _merge_state(after_position: str | None, products: int, page_size: int) -> MergeState:
+    """Where a product listing goes on from. A position that is a bare sort key (a token
+    issued before the merge kept its state) goes on from there with nothing known."""
+    if after_position is None:
+        return first_state(products, page_size)
+    if not after_position.startswith("{"):
+        return MergeState(after_position, first_state(products, page_size).streams)
+    try:
+        return MergeState.decode(after_position, products)
+    except ValueError:
+        raise InvalidPageToken(
+            "the page token is not valid for this seller and these filters",
+            (FieldError("page_token", "request the first page again without a token"),),
+        ) from None
 
 
 def _pause(attempt: int) -> None:

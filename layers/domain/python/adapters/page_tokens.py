@@ -15,7 +15,8 @@ from domain.errors import FieldError, InvalidPageToken
 from domain.model import OrderStatus
 
 _VERSION = 1
-_MAX_TOKEN_LENGTH = 1024
+# A product listing's token carries a look-ahead position for each of up to 20 products.
+MAX_TOKEN_LENGTH = 8192
 
 
 def order_filters(status: OrderStatus, product_ids: Sequence[str]) -> tuple[str, ...]:
@@ -66,7 +67,7 @@ class PageTokens:
             "the page token is not valid for this seller and these filters",
             (FieldError("page_token", "request the first page again without a token"),),
         )
-        if len(token) > _MAX_TOKEN_LENGTH or token.count(".") != 1:
+        if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
             raise invalid
         encoded_payload, encoded_signature = token.split(".")
         try:

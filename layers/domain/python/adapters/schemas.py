@@ -26,6 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from adapters.page_tokens import MAX_TOKEN_LENGTH
 from adapters.records import api_time
 from domain.cancellation import (
     MAX_ITEMS,
@@ -74,7 +75,7 @@ IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]{0,126}[!-~])?$"
 IF_MATCH_PATTERN = r'^[ \t]*(\*|"[0-9]{1,18}"|[0-9]{1,18})?[ \t]*$'
 # What ``PageTokens`` issues: two base64url parts; empty is the same as none.
 PAGE_TOKEN_PATTERN = r"^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)?$"  # noqa: S105 - not a secret
-PAGE_TOKEN_MAX_LENGTH = 1024
+PAGE_TOKEN_MAX_LENGTH = MAX_TOKEN_LENGTH
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
 # The years EARLIEST_YEAR to LATEST_YEAR, as the schema can say it of a date-time's text.
