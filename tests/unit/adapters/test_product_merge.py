@@ -140,3 +140,12 @@ def test_a_product_with_nothing_newer_than_the_page_is_not_read() -> None:
 def test_a_state_that_encode_did_not_write_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         MergeState.decode(text, 1)
+
+
+def test_one_product_reads_only_what_its_pages_return() -> None:
+    streams = Streams({"P": [f"{n:04d}#O{n}" for n in range(100)]})
+
+    pages = walk(streams, ["P"], 20)
+
+    assert [len(page) for page in pages] == [20] * 5 + [0]
+    assert streams.entries_read == 100

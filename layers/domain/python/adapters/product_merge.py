@@ -139,7 +139,8 @@ def merge_page(
         if stream.head is not None and threshold is not None and stream.head < threshold:
             continue
         below = stream.head if stream.head is not None else state.cursor
-        read_stream(index, below, max(2, stream.gave + 1))
+        # No stream can give a page more than a page: past that, no look-ahead is needed.
+        read_stream(index, below, min(page_size, max(2, stream.gave + 1)))
     # A stream that gave more than its share cuts the page short; the reads that the
     # skipped streams did not need go to filling the page from it.
     while stops and reads_left > 0:
@@ -147,7 +148,7 @@ def merge_page(
         complete = sum(1 for position in known if position >= stops[index])
         if complete >= page_size:
             break
-        read_stream(index, stops[index], page_size - complete + 1)
+        read_stream(index, stops[index], min(page_size, page_size - complete + 1))
     newest_first = sorted(known, reverse=True)
     if stops:
         frontier = max(stops.values())
