@@ -137,8 +137,12 @@ reconcile: venv ## Run the reconciliation once against the running local stack
 	$(PY) -m local_runtime.invoke reconcile events/reconcile_schedule.json
 
 .PHONY: bench
-bench: local-deps ## Measure listing read amplification and route latency on a local stack
-	$(PY) bench/bench_api.py
+bench: local-deps ## Speed, memory and DynamoDB work, each against an interleaved baseline; writes bench/results.json
+	$(PY) -m bench
+
+.PHONY: reliability
+reliability: local-deps ## Replays, redeliveries, SES and DynamoDB faults, races and 100,000 refund sequences; writes bench/reliability.json
+	$(PY) -m bench.reliability
 
 .PHONY: clean
 clean: ## Remove virtual environments, build output and caches

@@ -1,0 +1,92 @@
+"""Cold import and peak memory of every function, each a ratio against
+``import boto3; boto3.client("dynamodb")`` in a fresh process of its own, the two run
+side by side (in a shuffled order) in every round.
+
+The import's CPU time is the figure held to its target: on a shared machine the wall
+time of a half-second import swings several-fold with the neighbours' load, its CPU time
+hardly at all, and an import is all CPU once the files are in the page cache. The wall
+time is reported beside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from collections.abc import Mapping
+
+from bench.report import Metric, Summary
+from local_runtime import PROJECT_ROOT
+from local_runtime.template import FunctionSpec
+
+ROUNDS = 15
+
+
+def _measure(argv: list[str], environment: Mapping[str, str]) -> dict[str, float]:
+    completed = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-m", "bench.cold_import", *argv],
+        cwd=PROJECT_ROOT,
+        env=dict(environment),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def measure(functions: Mapping[str, FunctionSpec], environment: Mapping[str, str]) -> list[Metric]:
+    baseline_environment = {**os.environ, **environment}
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in functions}
+    for _ in range(ROUNDS):
+        order = ["baseline", *functions]
+        random.shuffle(order)
+        figures: dict[str, dict[str, float]] = {}
+        for name in order:
+            if name == "baseline":
+                figures[name] = _measure(["baseline"], baseline_environment)
+                continue
+            spec = functions[name]
+            function_environment = {
+                **baseline_environment,
+                **spec.environment,
+                "LAMBDA_TASK_ROOT": str(spec.code_dir),
+            }
+            figures[name] = _measure(
+                [spec.module_name, str(spec.code_dir), *map(str, spec.layer_dirs)],
+                function_environment,
+            )
+        base = figures["baseline"]
+        for name in functions:
+            runs[name].append(
+                (
+                    figures[name]["cpu_seconds"] / base["cpu_seconds"],
+                    figures[name]["rss_kb"] / base["rss_kb"],
+                    figures[name]["seconds"] / base["seconds"],
+                )
+            )
+    metrics: list[Metric] = []
+    worst_import = max(runs, key=lambda name: Summary.of([r[0] for r in runs[name]]).median)
+    worst_rss = max(runs, key=lambda name: Summary.of([r[1] for r in runs[name]]).median)
+    for label, index, worst, target in (
+        ("cold import CPU time", 0, worst_import, 1.5),
+        ("peak RSS", 1, worst_rss, 1.4),
+        ("cold import wall time", 2, worst_import, None),
+    ):
+        summary = Summary.of([r[index] for r in runs[worst]])
+        metrics.append(
+            Metric(
+                f"{label}, worst function ({worst}) ÷ boto3 + DynamoDB client",
+                summary.median,
+                "ratio",
+                "max" if target else None,
+                target,
+                summary,
+            )
+        )
+        for name in sorted(runs):
+            if name != worst:
+                each = Summary.of([r[index] for r in runs[name]])
+                metrics.append(Metric(f"  {label}, {name}", each.median, "ratio", summary=each))
+    return metrics
