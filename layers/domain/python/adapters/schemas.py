@@ -690,6 +690,7 @@ _ERROR_DESCRIPTIONS = {
     409: "a rule of the order's current state forbids it (see the code)",
     412: "ORDER_VERSION_MISMATCH",
     413: "PAYLOAD_TOO_LARGE: a body over 64 KiB",
+    414: "URI_TOO_LONG: the request line is longer than the gateway accepts",
     422: "REASON_NOT_ALLOWED_FOR_ITEMS, UNKNOWN_LINE or UNKNOWN_PACKAGE",
     503: (
         "SERVICE_UNAVAILABLE: storage throttled or timed out, or the order kept changing; "
