@@ -1,6 +1,7 @@
 """Emails the buyer about each new cancellation, from the table's stream."""
 
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -18,7 +19,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from adapters.aws_clients import dynamodb_client, ses_client
 from adapters.logs import service_logger
 from adapters.notification_store import CancellationKey, NotificationStore
-from adapters.notifier import Notifier, Outcome, SesMailer
+from adapters.notifier import DeliveryReport, Notifier, Outcome, SesMailer
+
+# Deliveries in flight at once, within one batch. An email waits on three calls (claim,
+# send, record), two of them to DynamoDB: overlapping records hides those behind the SES
+# sends. Each delivery still sends through SES one attempt at a time, so the sending rate
+# is at most this many times a single delivery's; throttled sends are retried and then
+# left pending for the reconciler.
+MAX_EMAILS_IN_PARALLEL = 16
 
 
 @dataclass(frozen=True)
@@ -26,13 +34,20 @@ class Settings:
     table_name: str
     sender: str
     marketplace_name: str
+    emails_in_parallel: int
 
     @classmethod
     def from_environment(cls) -> "Settings":
+        in_parallel = os.environ.get("EMAILS_IN_PARALLEL", "4")
+        if not in_parallel.isdigit() or not 1 <= int(in_parallel) <= MAX_EMAILS_IN_PARALLEL:
+            raise ValueError(
+                f"EMAILS_IN_PARALLEL must be 1 to {MAX_EMAILS_IN_PARALLEL}, not {in_parallel!r}"
+            )
         return cls(
             table_name=os.environ["TABLE_NAME"],
             sender=os.environ["EMAIL_SENDER"],
             marketplace_name=os.environ.get("MARKETPLACE_NAME", "Marketplace"),
+            emails_in_parallel=int(in_parallel),
         )
 
 
@@ -47,6 +62,10 @@ notifier = Notifier(
     clock=lambda: datetime.now(UTC),
 )
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# botocore clients are thread-safe; the notifier keeps no state between deliveries.
+deliveries = ThreadPoolExecutor(
+    max_workers=settings.emails_in_parallel, thread_name_prefix="delivery"
+)
 
 METRIC_BY_OUTCOME = {
     Outcome.SENT: "EmailsSent",
@@ -66,16 +85,24 @@ class OutOfTime(Exception):
     pass
 
 
-def notify(record: DynamoDBRecord, lambda_context: LambdaContext | None = None) -> None:
+def deliver(record: DynamoDBRecord, lambda_context: LambdaContext | None) -> DeliveryReport:
+    """One record's email, in a delivery thread."""
     if lambda_context and lambda_context.get_remaining_time_in_millis() < (
         SECONDS_NEEDED_PER_RECORD * 1000
     ):
         raise OutOfTime(f"not enough time left for record {record.sequence_number}")
     keys = record.dynamodb.keys if record.dynamodb else None
     if not keys:
-        logger.warning("stream record without keys", extra={"event_id": record.event_id})
-        return
-    report = notifier.deliver(CancellationKey(str(keys["pk"]), str(keys["sk"])))
+        return DeliveryReport(
+            Outcome.MISSING, detail=f"stream record {record.event_id} has no keys"
+        )
+    return notifier.deliver(CancellationKey(str(keys["pk"]), str(keys["sk"])))
+
+
+def record_delivery(delivery: "Future[DeliveryReport]") -> None:
+    """Log and count one delivery, or raise its error so that the batch reports the
+    record as failed; run by the batch processor, in the invocation's own thread."""
+    report = delivery.result()
     logger.info(
         "buyer notification",
         extra={
@@ -93,6 +120,13 @@ def notify(record: DynamoDBRecord, lambda_context: LambdaContext | None = None) 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    started = {
+        record["eventID"]: deliveries.submit(deliver, DynamoDBRecord(record), context)
+        for record in event.get("Records", [])
+    }
     return process_partial_response(
-        event=event, record_handler=notify, processor=processor, context=context
+        event=event,
+        record_handler=lambda record: record_delivery(started[record.event_id]),
+        processor=processor,
+        context=context,
     )

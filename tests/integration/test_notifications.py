@@ -320,6 +320,35 @@ def test_throttling_on_a_third_of_the_calls_loses_no_email(
     assert [len(emails_to(local_stack, e)) for e in emails] == [1] * 6
 
 
+def test_a_batch_is_emailed_several_at_a_time_and_only_the_failed_record_is_handed_back(
+    local_stack: LocalStack, seller: SellerClient, unique_id: Any
+) -> None:
+    emails: list[str] = []
+    keys = []
+    with stream_consumer_down(local_stack):
+        for _ in range(8):
+            order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
+            emails.append(email)
+            keys.append(cancellation_key(seller, order_id, cancellation))
+        broken = emails[5]
+        sending_threads: set[str] = set()
+
+        def rule(_number: int, to: list[str]) -> Exception | None:
+            sending_threads.add(threading.current_thread().name)
+            return RuntimeError("the SES client broke") if broken in to else None
+
+        with SesFaults(local_stack, rule):
+            response = local_stack.functions.invoke(NOTIFY, stream_batch(keys))
+        local_stack.stream_poller.discard_pending()  # type: ignore[union-attr]
+
+    assert response == {"batchItemFailures": [{"itemIdentifier": "1005"}]}
+    assert [len(emails_to(local_stack, e)) for e in emails] == [1] * 5 + [0] + [1] * 2
+    assert len(sending_threads) > 1, sending_threads
+    # The failed record's claim was given back: its redelivery sends it at once.
+    assert local_stack.functions.invoke(NOTIFY, stream_batch(keys)) == {"batchItemFailures": []}
+    assert [len(emails_to(local_stack, e)) for e in emails] == [1] * 8
+
+
 def test_a_rejected_address_ends_failed_and_is_never_retried(
     local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
 ) -> None:
