@@ -137,7 +137,7 @@ reconcile: venv ## Run the reconciliation once against the running local stack
 	$(PY) -m local_runtime.invoke reconcile events/reconcile_schedule.json
 
 .PHONY: bench
-bench: local-deps ## Speed, memory and DynamoDB work, each against an interleaved baseline; writes bench/results.json
+bench: local-deps build ## Speed, memory and DynamoDB work, each against an interleaved baseline; writes bench/results.json
 	$(PY) -m bench
 
 .PHONY: reliability
