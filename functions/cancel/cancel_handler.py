@@ -69,7 +69,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 
 
 def _count_conflict(error: DomainError) -> None:
-    if http_api.STATUS_BY_CODE.get(error.code) in (409, 412):
+    if http_api.status_of(error) in (409, 412):
         metrics.add_metric(name="Conflicts", unit=MetricUnit.Count, value=1)
 
 

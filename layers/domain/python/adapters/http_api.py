@@ -1,4 +1,4 @@
-"""What both API functions share: problem responses, the one map from error codes to HTTP
+"""What both API functions share: problem responses, the one map from error classes to HTTP
 statuses, identity from the JWT claims, and the checks that come before routing.
 """
 
@@ -28,10 +28,22 @@ from domain.errors import (
     FieldError,
     Forbidden,
     IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    InvalidPageToken,
+    ItemNotCancellable,
+    OrderExists,
+    OrderNotCancellable,
     OrderNotFound,
+    OrderVersionMismatch,
+    PackageNotCancellable,
+    PackageNotShippable,
     PayloadTooLarge,
+    QuantityExceedsCancellable,
+    ReasonNotAllowedForItems,
     RequestInvalid,
     Unauthorized,
+    UnknownLine,
+    UnknownPackage,
 )
 from domain.ports import StorageUnavailable
 
@@ -40,29 +52,36 @@ RETRY_AFTER_SECONDS = 1
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
 
-STATUS_BY_CODE: Mapping[str, int] = {
-    "VALIDATION_ERROR": 400,
-    "IDEMPOTENCY_KEY_REQUIRED": 400,
-    "INVALID_PAGE_TOKEN": 400,
-    "UNAUTHORIZED": 401,
-    "FORBIDDEN": 403,
-    "ORDER_NOT_FOUND": 404,
-    "NOT_FOUND": 404,
-    "ORDER_NOT_CANCELLABLE": 409,
-    "PACKAGE_NOT_CANCELLABLE": 409,
-    "ITEM_NOT_CANCELLABLE": 409,
-    "QUANTITY_EXCEEDS_CANCELLABLE": 409,
-    "PACKAGE_NOT_SHIPPABLE": 409,
-    "IDEMPOTENCY_KEY_REUSED": 409,
-    "ORDER_EXISTS": 409,
-    "ORDER_VERSION_MISMATCH": 412,
-    "PAYLOAD_TOO_LARGE": 413,
-    "REASON_NOT_ALLOWED_FOR_ITEMS": 422,
-    "UNKNOWN_LINE": 422,
-    "UNKNOWN_PACKAGE": 422,
-    "SERVICE_UNAVAILABLE": 503,
-    "INTERNAL_ERROR": 500,
+# The HTTP status of every domain error, by class: tests/unit/adapters/test_http_api.py
+# fails on an error class without one.
+STATUS_BY_ERROR: Mapping[type[DomainError], int] = {
+    RequestInvalid: 400,
+    IdempotencyKeyRequired: 400,
+    InvalidPageToken: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    OrderNotFound: 404,
+    OrderNotCancellable: 409,
+    PackageNotCancellable: 409,
+    ItemNotCancellable: 409,
+    QuantityExceedsCancellable: 409,
+    PackageNotShippable: 409,
+    IdempotencyKeyReused: 409,
+    OrderExists: 409,
+    OrderVersionMismatch: 412,
+    PayloadTooLarge: 413,
+    ReasonNotAllowedForItems: 422,
+    UnknownLine: 422,
+    UnknownPackage: 422,
 }
+# The problems that are not domain errors: no route, the store busy, a bug.
+NO_ROUTE = ("NOT_FOUND", 404)
+UNAVAILABLE = ("SERVICE_UNAVAILABLE", 503)
+INTERNAL = ("INTERNAL_ERROR", 500)
+
+
+def status_of(error: DomainError) -> int:
+    return STATUS_BY_ERROR[type(error)]
 
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _SELLER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}$")
@@ -85,25 +104,28 @@ def json_response(
 
 
 def problem(
-    code: str,
+    code_and_status: tuple[str, int],
     title: str,
     detail: str,
     errors: Sequence[FieldError] = (),
     headers: Mapping[str, str] | None = None,
 ) -> Response[str]:
+    code, status = code_and_status
     return Response(
-        status_code=STATUS_BY_CODE[code],
+        status_code=status,
         content_type=PROBLEM_JSON,
-        body=_problem_body(code, title, detail, errors),
+        body=_problem_body(code, status, title, detail, errors),
         headers=dict(headers or {}),
     )
 
 
-def _problem_body(code: str, title: str, detail: str, errors: Sequence[FieldError]) -> str:
+def _problem_body(
+    code: str, status: int, title: str, detail: str, errors: Sequence[FieldError]
+) -> str:
     body = {
         "type": "about:blank",
         "title": title,
-        "status": STATUS_BY_CODE[code],
+        "status": status,
         "code": code,
         "detail": detail,
         "errors": [{"field": e.field, "message": e.message} for e in errors],
@@ -112,7 +134,7 @@ def _problem_body(code: str, title: str, detail: str, errors: Sequence[FieldErro
 
 
 def domain_problem(error: DomainError) -> Response[str]:
-    return problem(error.code, error.title, error.detail, error.errors)
+    return problem((error.code, status_of(error)), error.title, error.detail, error.errors)
 
 
 def install_error_handlers(
@@ -149,7 +171,7 @@ def install_error_handlers(
     def _unavailable(error: StorageUnavailable) -> Response[str]:
         logger.warning("storage unavailable", extra={"cause": str(error)})
         return problem(
-            "SERVICE_UNAVAILABLE",
+            UNAVAILABLE,
             "Temporarily unavailable",
             "the order store is busy; retry shortly",
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
@@ -158,11 +180,11 @@ def install_error_handlers(
     @app.exception_handler(Exception)
     def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unexpected error")
-        return problem("INTERNAL_ERROR", "Internal error", "an unexpected error occurred")
+        return problem(INTERNAL, "Internal error", "an unexpected error occurred")
 
     @app.not_found
     def _no_route(_error: Exception) -> Response[str]:
-        return problem("NOT_FOUND", "Not found", "no such route")
+        return problem(NO_ROUTE, "Not found", "no such route")
 
 
 def _is_missing_idempotency_key(error: Mapping[str, Any]) -> bool:
@@ -270,9 +292,11 @@ def resolve(
     except DomainError as error:
         logger.info("request rejected", extra={"code": error.code, "detail": error.detail})
         return {
-            "statusCode": STATUS_BY_CODE[error.code],
+            "statusCode": status_of(error),
             "headers": {"Content-Type": PROBLEM_JSON},
-            "body": _problem_body(error.code, error.title, error.detail, error.errors),
+            "body": _problem_body(
+                error.code, status_of(error), error.title, error.detail, error.errors
+            ),
             "isBase64Encoded": False,
         }
     result: dict[str, Any] = app.resolve(event, context)
