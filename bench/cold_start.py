@@ -26,6 +26,9 @@ from local_runtime.template import DEFAULT_TEMPLATE, FunctionSpec, load_template
 
 ROUNDS = 15
 BUILD_DIR = PROJECT_ROOT / ".aws-sam" / "build"
+# Measured beside the functions, not one of them: the stack's own share of a cold import.
+STACK_FLOOR = "the stack alone (bench/stack_floor)"
+STACK_FLOOR_DIR = PROJECT_ROOT / "bench" / "stack_floor"
 _LAYER_TYPE = "AWS::Serverless::LayerVersion"
 
 
@@ -61,14 +64,22 @@ def _measure(argv: list[str], environment: Mapping[str, str]) -> dict[str, float
 
 def measure(functions: Mapping[str, FunctionSpec], environment: Mapping[str, str]) -> list[Metric]:
     baseline_environment = {**os.environ, **environment}
-    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in functions}
+    names = [*functions, STACK_FLOOR]
+    runs: dict[str, list[tuple[float, float, float]]] = {name: [] for name in names}
+    layer = built_folders(next(spec for spec in functions.values() if spec.layer_dirs))[1:]
     for _ in range(ROUNDS):
-        order = ["baseline", *functions]
+        order = ["baseline", *names]
         random.shuffle(order)
         figures: dict[str, dict[str, float]] = {}
         for name in order:
             if name == "baseline":
                 figures[name] = _measure(["baseline"], baseline_environment)
+                continue
+            if name == STACK_FLOOR:
+                figures[name] = _measure(
+                    ["stack_floor_handler", str(STACK_FLOOR_DIR), *layer],
+                    {**baseline_environment, "LAMBDA_TASK_ROOT": str(STACK_FLOOR_DIR)},
+                )
                 continue
             spec = functions[name]
             folders = built_folders(spec)
@@ -79,7 +90,7 @@ def measure(functions: Mapping[str, FunctionSpec], environment: Mapping[str, str
             }
             figures[name] = _measure([spec.module_name, *folders], function_environment)
         base = figures["baseline"]
-        for name in functions:
+        for name in names:
             runs[name].append(
                 (
                     figures[name]["cpu_seconds"] / base["cpu_seconds"],
@@ -88,8 +99,8 @@ def measure(functions: Mapping[str, FunctionSpec], environment: Mapping[str, str
                 )
             )
     metrics: list[Metric] = []
-    worst_import = max(runs, key=lambda name: Summary.of([r[0] for r in runs[name]]).median)
-    worst_rss = max(runs, key=lambda name: Summary.of([r[1] for r in runs[name]]).median)
+    worst_import = max(functions, key=lambda name: Summary.of([r[0] for r in runs[name]]).median)
+    worst_rss = max(functions, key=lambda name: Summary.of([r[1] for r in runs[name]]).median)
     for label, index, worst, target in (
         ("cold import CPU time", 0, worst_import, 1.5),
         ("peak RSS", 1, worst_rss, 1.4),
