@@ -83,6 +83,7 @@ INTERNAL = ("INTERNAL_ERROR", 500)
 def status_of(error: DomainError) -> int:
     return STATUS_BY_ERROR[type(error)]
 
+
 _METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _SELLER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@\-]{0,127}$")
 _IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
