@@ -1,9 +1,7 @@
 """Write routes of the seller API: preview and submit cancellations, ship, ingest orders."""
 
-import os
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Metrics
@@ -36,6 +34,7 @@ from adapters.schemas import (
     order_json,
     preview_json,
 )
+from adapters.settings import CancelSettings
 from domain import services
 from domain.cancellation import Cancellation
 from domain.errors import DomainError, FieldError, Forbidden, RequestInvalid
@@ -43,23 +42,7 @@ from domain.intake import new_order
 from domain.money import format_amount
 from domain.retry import FullJitterBackoff
 
-
-@dataclass(frozen=True)
-class Settings:
-    table_name: str
-    seller_id_claim: str
-    idempotency_ttl: timedelta
-
-    @classmethod
-    def from_environment(cls) -> "Settings":
-        return cls(
-            table_name=os.environ["TABLE_NAME"],
-            seller_id_claim=os.environ.get("SELLER_ID_CLAIM", "seller_id"),
-            idempotency_ttl=timedelta(hours=int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "168"))),
-        )
-
-
-settings = Settings.from_environment()
+settings = CancelSettings.from_environment()
 logger = service_logger()
 metrics = Metrics()
 dynamodb = dynamodb_client()

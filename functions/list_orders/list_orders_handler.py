@@ -1,8 +1,6 @@
 """GET routes of the seller API: the To Ship list, an order, its cancellations, the reasons."""
 
 import functools
-import os
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Metrics
@@ -36,6 +34,7 @@ from adapters.schemas import (
     product_json,
     reasons_json,
 )
+from adapters.settings import ListOrdersSettings
 from domain import services
 from domain.errors import FieldError, RequestInvalid
 from domain.model import OrderStatus
@@ -56,22 +55,7 @@ PageToken = Annotated[
 ]
 
 
-@dataclass(frozen=True)
-class Settings:
-    table_name: str
-    page_token_secret_arn: str
-    seller_id_claim: str
-
-    @classmethod
-    def from_environment(cls) -> "Settings":
-        return cls(
-            table_name=os.environ["TABLE_NAME"],
-            page_token_secret_arn=os.environ["PAGE_TOKEN_SECRET_ARN"],
-            seller_id_claim=os.environ.get("SELLER_ID_CLAIM", "seller_id"),
-        )
-
-
-settings = Settings.from_environment()
+settings = ListOrdersSettings.from_environment()
 logger = service_logger()
 metrics = Metrics()
 dynamodb = dynamodb_client()

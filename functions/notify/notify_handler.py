@@ -1,8 +1,6 @@
 """Emails the buyer about each new cancellation, from the table's stream."""
 
-import os
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,38 +18,16 @@ from adapters.aws_clients import dynamodb_client, ses_client
 from adapters.logs import service_logger
 from adapters.notification_store import CancellationKey, NotificationStore
 from adapters.notifier import DeliveryReport, Notifier, Outcome, SesMailer
+from adapters.settings import NotifySettings
 
-# Deliveries in flight at once, within one batch. An email waits on three calls (claim,
-# send, record), two of them to DynamoDB: overlapping records hides those behind the SES
-# sends. Each delivery still sends through SES one attempt at a time, so the sending rate
-# is at most this many times a single delivery's; throttled sends are retried and then
-# left pending for the reconciler.
-MAX_EMAILS_IN_PARALLEL = 16
-
-
-@dataclass(frozen=True)
-class Settings:
-    table_name: str
-    sender: str
-    marketplace_name: str
-    emails_in_parallel: int
-
-    @classmethod
-    def from_environment(cls) -> "Settings":
-        in_parallel = os.environ.get("EMAILS_IN_PARALLEL", "4")
-        if not in_parallel.isdigit() or not 1 <= int(in_parallel) <= MAX_EMAILS_IN_PARALLEL:
-            raise ValueError(
-                f"EMAILS_IN_PARALLEL must be 1 to {MAX_EMAILS_IN_PARALLEL}, not {in_parallel!r}"
-            )
-        return cls(
-            table_name=os.environ["TABLE_NAME"],
-            sender=os.environ["EMAIL_SENDER"],
-            marketplace_name=os.environ.get("MARKETPLACE_NAME", "Marketplace"),
-            emails_in_parallel=int(in_parallel),
-        )
+# Emails in flight at once (EMAILS_IN_PARALLEL), within one batch. An email waits on three
+# calls (claim, send, record), two of them to DynamoDB: overlapping records hides those
+# behind the SES sends. Each delivery still sends through SES one attempt at a time, so
+# the sending rate is at most this many times a single delivery's; throttled sends are
+# retried and then left pending for the reconciler.
 
 
-settings = Settings.from_environment()
+settings = NotifySettings.from_environment()
 logger = service_logger()
 metrics = Metrics()
 notifier = Notifier(

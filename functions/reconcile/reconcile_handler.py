@@ -7,9 +7,7 @@ A window run leaves the schedule's checkpoint alone; when it answers ``"more": t
 run it again with its ``next_after`` as ``window.after`` to go on.
 """
 
-import os
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +19,7 @@ from adapters.aws_clients import dynamodb_client, ses_client
 from adapters.logs import service_logger
 from adapters.notification_store import NotificationStore, StoredOrder
 from adapters.notifier import Notifier, SesMailer
+from adapters.settings import ReconcileSettings
 from domain.invariants import check_order
 from domain.ports import StorageUnavailable
 
@@ -35,26 +34,7 @@ RESEND_STOPS_WITH_SECONDS_LEFT = 150
 CHECKS_STOP_WITH_SECONDS_LEFT = 20
 
 
-@dataclass(frozen=True)
-class Settings:
-    table_name: str
-    sender: str
-    marketplace_name: str
-    pending_after: timedelta
-
-    @classmethod
-    def from_environment(cls) -> "Settings":
-        return cls(
-            table_name=os.environ["TABLE_NAME"],
-            sender=os.environ["EMAIL_SENDER"],
-            marketplace_name=os.environ.get("MARKETPLACE_NAME", "Marketplace"),
-            pending_after=timedelta(
-                minutes=int(os.environ.get("PENDING_NOTIFICATION_MINUTES", "10"))
-            ),
-        )
-
-
-settings = Settings.from_environment()
+settings = ReconcileSettings.from_environment()
 logger = service_logger()
 metrics = Metrics()
 store = NotificationStore(dynamodb_client(), settings.table_name)

@@ -5,11 +5,12 @@ Scopes come from the user's groups: a user in the group ``orders.write`` gets th
 ``orders.write``. The seller id comes from the user's ``custom:seller_id`` attribute.
 """
 
-import os
 from typing import Any
 
+from adapters.settings import TokenClaimsSettings
+
 API_SCOPES = ("orders.read", "orders.write", "orders.admin")
-SELLER_ID_CLAIM = os.environ.get("SELLER_ID_CLAIM", "seller_id")
+SELLER_ID_CLAIM = TokenClaimsSettings.from_environment().seller_id_claim
 
 
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
