@@ -37,10 +37,9 @@ from adapters.schemas import (
 from adapters.settings import ListOrdersSettings
 from domain import services
 from domain.errors import FieldError, RequestInvalid
+from domain.limits import MAX_PAGE_SIZE, MAX_PRODUCT_FILTERS, ORDERS_PAGE_SIZE, PRODUCTS_PAGE_SIZE
 from domain.model import OrderStatus
 from domain.ports import StorageUnavailable
-
-MAX_PRODUCT_FILTERS = 20
 
 # A listing's next page: the token its previous page returned.
 PageToken = Annotated[
@@ -109,7 +108,7 @@ def list_orders(
             ),
         ),
     ] = [],  # noqa: B006 - never mutated
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = ORDERS_PAGE_SIZE,
     page_token: PageToken = "",
 ) -> Response[str]:
     seller_id = _seller()
@@ -145,7 +144,7 @@ def list_orders(
     responses=documented_responses({200: ("A page of products", ProductsPageOut)}, (414,)),
 )
 def list_products(
-    page_size: Annotated[int, Query(ge=1, le=100)] = 100,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PRODUCTS_PAGE_SIZE,
     page_token: PageToken = "",
 ) -> Response[str]:
     seller_id = _seller()

@@ -6,7 +6,6 @@ import pytest
 
 from domain import errors
 from domain.cancellation import (
-    MAX_ITEMS,
     CancellationRequest,
     CancelReason,
     CancelScope,
@@ -15,6 +14,7 @@ from domain.cancellation import (
 )
 from domain.errors import DomainError, FieldError, RequestInvalid
 from domain.intake import new_order
+from domain.limits import MAX_ITEMS
 from domain.model import Order, OrderStatus, PackageStatus
 from domain.shipping import ship_package
 from tests.unit.domain.builders import (

@@ -45,9 +45,9 @@ from domain.errors import (
     UnknownLine,
     UnknownPackage,
 )
+from domain.limits import MAX_BODY_BYTES
 from domain.ports import StorageUnavailable
 
-MAX_BODY_BYTES = 64 * 1024
 RETRY_AFTER_SECONDS = 1
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"

@@ -12,11 +12,11 @@ import json
 from collections.abc import Sequence
 
 from domain.errors import FieldError, InvalidPageToken
+from domain.limits import MAX_PAGE_TOKEN_LENGTH
 from domain.model import OrderStatus
 
 _VERSION = 1
 # A product listing's token carries a look-ahead position for each of up to 20 products.
-MAX_TOKEN_LENGTH = 8192
 
 
 def order_filters(status: OrderStatus, product_ids: Sequence[str]) -> tuple[str, ...]:
@@ -67,7 +67,7 @@ class PageTokens:
             "the page token is not valid for this seller and these filters",
             (FieldError("page_token", "request the first page again without a token"),),
         )
-        if len(token) > MAX_TOKEN_LENGTH or token.count(".") != 1:
+        if len(token) > MAX_PAGE_TOKEN_LENGTH or token.count(".") != 1:
             raise invalid
         encoded_payload, encoded_signature = token.split(".")
         try:

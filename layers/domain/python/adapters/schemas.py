@@ -26,11 +26,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from adapters.page_tokens import MAX_TOKEN_LENGTH
 from adapters.records import api_time
 from domain.cancellation import (
-    MAX_ITEMS,
-    MAX_NOTE_LENGTH,
     Cancellation,
     CancellationPlan,
     CancellationRequest,
@@ -41,12 +38,17 @@ from domain.cancellation import (
 )
 from domain.catalog import Product
 from domain.intake import LineDraft, PackageDraft
+from domain.limits import (
+    MAX_ITEMS,
+    MAX_LINES,
+    MAX_NOTE_LENGTH,
+    MAX_PACKAGES,
+    MAX_PAGE_TOKEN_LENGTH,
+    MAX_QUANTITY,
+)
 from domain.model import Buyer, Order, PackageStatus, Refund
 from domain.money import MINOR_UNITS, format_amount
 
-MAX_LINES = 100
-MAX_PACKAGES = 50
-MAX_QUANTITY = 100_000
 CURRENCIES = tuple(sorted(MINOR_UNITS))
 # The tags of the cancellation request's variants.
 SCOPE_TAGS = frozenset(scope.value for scope in CancelScope)
@@ -75,7 +77,7 @@ IDEMPOTENCY_KEY_PATTERN = r"^[!-~]([ -~]{0,126}[!-~])?$"
 IF_MATCH_PATTERN = r'^[ \t]*(\*|"[0-9]{1,18}"|[0-9]{1,18})?[ \t]*$'
 # What ``PageTokens`` issues: two base64url parts; empty is the same as none.
 PAGE_TOKEN_PATTERN = r"^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)?$"  # noqa: S105 - not a secret
-PAGE_TOKEN_MAX_LENGTH = MAX_TOKEN_LENGTH
+PAGE_TOKEN_MAX_LENGTH = MAX_PAGE_TOKEN_LENGTH
 EARLIEST_YEAR = 2000
 LATEST_YEAR = 2100
 # The years EARLIEST_YEAR to LATEST_YEAR, as the schema can say it of a date-time's text.

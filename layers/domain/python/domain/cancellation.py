@@ -23,6 +23,7 @@ from domain.errors import (
     UnknownLine,
     UnknownPackage,
 )
+from domain.limits import MAX_ITEMS, MAX_NOTE_LENGTH
 from domain.model import (
     NOT_YET_SHIPPED,
     WHOLE_CANCEL_ORDER_STATUSES,
@@ -33,9 +34,6 @@ from domain.model import (
     PackageStatus,
     Refund,
 )
-
-MAX_ITEMS = 100
-MAX_NOTE_LENGTH = 500
 
 
 class CancelScope(StrEnum):

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from domain.errors import FieldError, RequestInvalid
+from domain.limits import MAX_DISTINCT_PRODUCTS
 from domain.model import Buyer, Line, Order, Package, PackageStatus
 from domain.money import MINOR_UNITS, format_amount, parse_amount
 
 # An order's products are indexed for listing in the same transaction as the order itself.
-MAX_DISTINCT_PRODUCTS = 90
 
 
 @dataclass(frozen=True, slots=True)
