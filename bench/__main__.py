@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 from local_runtime import PROJECT_ROOT
 
-# The bench reads the table's keys from the layer's repository module, their one home.
+# The bench reads the table's keys from the layer's table_keys module, their one home.
 sys.path.insert(0, str(PROJECT_ROOT / "layers" / "domain" / "python"))
 
 from bench import cold_start, report

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from typing import Any
 
-from adapters import dynamodb_repository as keys
+from adapters import table_keys as keys
 from bench.instances import InstancePool, Invocation
 from bench.report import Metric, Summary, percentile
 from bench.workload import (

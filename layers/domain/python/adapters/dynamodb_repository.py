@@ -1,25 +1,5 @@
-"""The one module that talks to DynamoDB: keys, item shapes, conditions and error translation.
-
-Table layout (one table; every key starts with the seller id, so a seller can only ever
-address its own items):
-
-| item            | pk                              | sk                         |
-|-----------------|---------------------------------|----------------------------|
-| order           | SELLER#<s>#ORDER#<o>            | ORDER                      |
-| product entry   | SELLER#<s>#ORDER#<o>            | PRODUCT#<product_id>       |
-| cancellation    | SELLER#<s>#ORDER#<o>            | CANCELLATION#<version>#<id>|
-| idempotency key | SELLER#<s>#IDEMPOTENCY#<key>    | IDEMPOTENCY                |
-| catalogue entry | SELLER#<s>#PRODUCTS             | PRODUCT#<product_id>       |
-| reconciler      | RECONCILER                      | CHECKPOINT                 |
-
-Index ``by_status`` (status_pk = SELLER#<s>#STATUS#<status>, created_sk = <time>#<o>)
-holds whole orders; index ``by_product`` (product_pk = SELLER#<s>#STATUS#<status>#PRODUCT#<p>,
-same sort key) holds one key-only entry per product of an order, rewritten in the same
-transaction whenever the order's status changes. Index ``by_pending_notification`` holds
-the cancellations whose buyer email has not gone out; ``by_update`` holds orders by the
-day and time they last changed. Both are read by the notification store. Index
-``by_product_name`` (pk, product_sort = <casefolded name>#<product_id>) lists a seller's
-catalogue entries by name.
+"""DynamoDB calls of the orders and the catalogue: item shapes, conditions and error
+translation. The table's keys, indexes and prefixes, and its layout, are in ``table_keys``.
 """
 
 from __future__ import annotations
@@ -42,6 +22,32 @@ from adapters.records import (
     order_to_dict,
     sortable_time,
 )
+from adapters.table_keys import (
+    BUYER_NOTICE,
+    BY_PRODUCT,
+    BY_PRODUCT_NAME,
+    BY_STATUS,
+    CANCELLATION_PREFIX,
+    IDEMPOTENCY_SK,
+    INDEX_KEYS,
+    ORDER_SK,
+    PENDING_NOTIFICATIONS,
+    cancellation_sk,
+    catalog_key,
+    catalog_pk,
+    created_sk,
+    idempotency_pk,
+    order_id_of_created_sk,
+    order_key,
+    order_pk,
+    pending_sk,
+    product_pk,
+    product_sk,
+    product_sort,
+    status_pk,
+    updated_pk,
+    updated_sk,
+)
 from domain.buyer_notice import BuyerNotice
 from domain.cancellation import Cancellation
 from domain.catalog import CatalogEntry, Product, ProductPage, Sku, sorted_skus
@@ -55,19 +61,6 @@ from domain.ports import (
     StorageUnavailable,
     VersionConflict,
 )
-
-ORDER_SK = "ORDER"
-IDEMPOTENCY_SK = "IDEMPOTENCY"
-PRODUCT_PREFIX = "PRODUCT#"
-CANCELLATION_PREFIX = "CANCELLATION#"
-BY_STATUS = "by_status"
-BY_PRODUCT = "by_product"
-BY_PENDING_NOTIFICATION = "by_pending_notification"
-BY_UPDATE = "by_update"
-BY_PRODUCT_NAME = "by_product_name"
-# On a cancellation item until its buyer email is sent or given up: what the email says of
-# the order (``BuyerNotice``). Items stored before it existed have none.
-BUYER_NOTICE = "buyer_notice"
 
 # Errors after which the caller may retry later; nothing was written.
 _UNAVAILABLE_CODES = frozenset(
@@ -85,51 +78,6 @@ _MAX_UNPROCESSED_ROUNDS = 5
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
-
-
-def order_pk(seller_id: str, order_id: str) -> str:
-    return f"SELLER#{seller_id}#ORDER#{order_id}"
-
-
-def status_pk(seller_id: str, status: OrderStatus) -> str:
-    return f"SELLER#{seller_id}#STATUS#{status.value}"
-
-
-def product_pk(seller_id: str, status: OrderStatus, product_id: str) -> str:
-    return f"SELLER#{seller_id}#STATUS#{status.value}#PRODUCT#{product_id}"
-
-
-def catalog_pk(seller_id: str) -> str:
-    return f"SELLER#{seller_id}#PRODUCTS"
-
-
-def product_sort(product: Product) -> str:
-    name, product_id = product.sort_key
-    return f"{name}#{product_id}"
-
-
-def idempotency_pk(seller_id: str, key: str) -> str:
-    return f"SELLER#{seller_id}#IDEMPOTENCY#{key}"
-
-
-PENDING_NOTIFICATIONS = "NOTIFICATION#PENDING"
-
-
-def updated_pk(moment: datetime) -> str:
-    return f"UPDATED#{sortable_time(moment)[:10]}"
-
-
-def updated_sk(order: Order) -> str:
-    return f"{sortable_time(order.updated_at)}#{order.seller_id}#{order.order_id}"
-
-
-def created_sk(order: Order) -> str:
-    return f"{sortable_time(order.created_at)}#{order.order_id}"
-
-
-def cancellation_sk(cancellation: Cancellation) -> str:
-    """Cancellations sort by the order version they produced: oldest first, whatever the clocks."""
-    return f"{CANCELLATION_PREFIX}{cancellation.order_version:010d}#{cancellation.cancellation_id}"
 
 
 def to_attributes(item: Mapping[str, Any]) -> dict[str, Any]:
@@ -152,7 +100,7 @@ class DynamoDBOrderRepository:
         with translated_errors():
             response = self._client.get_item(
                 TableName=self._table,
-                Key=to_attributes({"pk": order_pk(seller_id, order_id), "sk": ORDER_SK}),
+                Key=to_attributes(order_key(seller_id, order_id)),
                 ConsistentRead=True,
             )
         item = response.get("Item")
@@ -162,7 +110,7 @@ class DynamoDBOrderRepository:
         self, seller_id: str, order_id: str, idempotency_key: str, now: datetime
     ) -> tuple[Order | None, IdempotencyRecord | None]:
         keys = [
-            {"pk": order_pk(seller_id, order_id), "sk": ORDER_SK},
+            order_key(seller_id, order_id),
             {"pk": idempotency_pk(seller_id, idempotency_key), "sk": IDEMPOTENCY_SK},
         ]
         items = self._batch_get(keys, consistent=True)
@@ -228,11 +176,11 @@ class DynamoDBOrderRepository:
             return [str(from_attributes(i)["created_sk"]) for i in response.get("Items", [])]
 
         page = merge_page(products, state, page_size, read)
-        order_ids = [position.split("#", 1)[1] for position in page.positions]
+        order_ids = [order_id_of_created_sk(position) for position in page.positions]
         fetched = {
             item["order_id"]: order_from_dict(item)
             for item in self._batch_get(
-                [{"pk": order_pk(seller_id, o), "sk": ORDER_SK} for o in order_ids],
+                [order_key(seller_id, o) for o in order_ids],
                 consistent=False,
             )
         }
@@ -315,7 +263,7 @@ class DynamoDBOrderRepository:
                 with translated_errors():
                     self._client.update_item(
                         TableName=self._table,
-                        Key=to_attributes(_catalog_key(seller_id, product.product_id)),
+                        Key=to_attributes(catalog_key(seller_id, product.product_id)),
                         UpdateExpression=update,
                         ConditionExpression=condition,
                         ExpressionAttributeNames={"#type": "type", **attempt_names},
@@ -333,7 +281,7 @@ class DynamoDBOrderRepository:
         with translated_errors():
             self._client.update_item(
                 TableName=self._table,
-                Key=to_attributes(_catalog_key(seller_id, entry.product.product_id)),
+                Key=to_attributes(catalog_key(seller_id, entry.product.product_id)),
                 UpdateExpression="SET "
                 + ", ".join(
                     f"#skus.#k{i} = if_not_exists(#skus.#k{i}, :k{i})" for i in range(len(skus))
@@ -463,7 +411,7 @@ class DynamoDBOrderRepository:
         values[":expected"] = before.version
         return {
             "TableName": self._table,
-            "Key": to_attributes({"pk": order_pk(after.seller_id, after.order_id), "sk": ORDER_SK}),
+            "Key": to_attributes(order_key(after.seller_id, after.order_id)),
             "UpdateExpression": "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(names))),
             "ConditionExpression": "#version = :expected",
             "ExpressionAttributeNames": {**names, "#version": "version"},
@@ -478,7 +426,7 @@ class DynamoDBOrderRepository:
                     "Item": to_attributes(
                         {
                             "pk": order_pk(order.seller_id, order.order_id),
-                            "sk": f"{PRODUCT_PREFIX}{product_id}",
+                            "sk": product_sk(product_id),
                             "type": "ORDER_PRODUCT",
                             "product_pk": product_pk(order.seller_id, order.status, product_id),
                             "created_sk": created_sk(order),
@@ -538,7 +486,7 @@ class DynamoDBOrderRepository:
     def _query_page(
         self, partition: str, index: str, page_size: int, after_position: str | None
     ) -> dict[str, Any]:
-        key_name = "status_pk" if index == BY_STATUS else "product_pk"
+        key_name = INDEX_KEYS[index][0]
         condition = f"{key_name} = :pk"
         values: dict[str, Any] = {":pk": partition}
         if after_position is not None:
@@ -570,8 +518,7 @@ class DynamoDBOrderRepository:
 
 def _order_item(order: Order, fingerprint: str | None) -> dict[str, Any]:
     return {
-        "pk": order_pk(order.seller_id, order.order_id),
-        "sk": ORDER_SK,
+        **order_key(order.seller_id, order.order_id),
         "type": "ORDER",
         "status_pk": status_pk(order.seller_id, order.status),
         "created_sk": created_sk(order),
@@ -580,10 +527,6 @@ def _order_item(order: Order, fingerprint: str | None) -> dict[str, Any]:
         "fingerprint": fingerprint,
         **order_to_dict(order),
     }
-
-
-def _catalog_key(seller_id: str, product_id: str) -> dict[str, str]:
-    return {"pk": catalog_pk(seller_id), "sk": f"{PRODUCT_PREFIX}{product_id}"}
 
 
 def _product_from_item(item: Mapping[str, Any]) -> Product:
@@ -602,7 +545,7 @@ def _cancellation_item(cancellation: Cancellation, after: Order) -> dict[str, An
         "type": "CANCELLATION",
         # In the pending-notification index until the buyer email is sent or given up.
         "pending_pk": PENDING_NOTIFICATIONS,
-        "pending_sk": f"{sortable_time(cancellation.created_at)}#{cancellation.cancellation_id}",
+        "pending_sk": pending_sk(cancellation),
         **cancellation_to_dict(cancellation),
         BUYER_NOTICE: buyer_notice_to_dict(BuyerNotice.of(after)),
     }

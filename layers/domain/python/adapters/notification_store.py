@@ -1,6 +1,7 @@
 """DynamoDB calls of buyer notification and reconciliation: the delivery state kept on each
 cancellation item, the pending-notification and recently-updated indexes, and the
-reconciler's checkpoint. Keys and item shapes come from ``dynamodb_repository``.
+reconciler's checkpoint. Keys come from ``table_keys``; item shapes and error translation
+from ``dynamodb_repository``.
 
 Delivery is exactly once through a lease: a sender claims a pending cancellation with a
 conditional write, sends, then records the result only if it still holds the claim. The
@@ -19,28 +20,28 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from adapters.dynamodb_repository import (
-    BUYER_NOTICE,
-    BY_PENDING_NOTIFICATION,
-    BY_UPDATE,
-    ORDER_SK,
-    PENDING_NOTIFICATIONS,
-    from_attributes,
-    to_attributes,
-    translated_errors,
-)
+from adapters.dynamodb_repository import from_attributes, to_attributes, translated_errors
 from adapters.records import (
     buyer_notice_from_dict,
     cancellation_from_dict,
     order_from_dict,
     sortable_time,
 )
+from adapters.table_keys import (
+    BUYER_NOTICE,
+    BY_PENDING_NOTIFICATION,
+    BY_UPDATE,
+    CANCELLATION_PREFIX,
+    CHECKPOINT_KEY,
+    ORDER_SK,
+    PENDING_NOTIFICATIONS,
+    day_of_updated_sk,
+    pending_since,
+    updated_pk_of_day,
+)
 from domain.buyer_notice import BuyerNotice
 from domain.cancellation import Cancellation
 from domain.model import Order
-
-CHECKPOINT_KEY = {"pk": "RECONCILER", "sk": "CHECKPOINT"}
-CANCELLATION_PREFIX = "CANCELLATION#"
 
 
 class ClaimRefusal(StrEnum):
@@ -225,7 +226,7 @@ class NotificationStore:
         items = response.get("Items", [])
         if not items:
             return None
-        return datetime.fromisoformat(from_attributes(items[0])["pending_sk"].split("#")[0])
+        return pending_since(from_attributes(items[0])["pending_sk"])
 
     def changed_orders(
         self, after: str | None, until: datetime, start: datetime, limit: int
@@ -238,7 +239,7 @@ class NotificationStore:
             # A checkpoint ahead of this run's horizon (clocks differ between runs).
             return [], False
         found: list[tuple[str, str]] = []
-        for day in _days(datetime.fromisoformat(lower[:10]), until):
+        for day in _days(datetime.fromisoformat(day_of_updated_sk(lower)), until):
             page_start: dict[str, Any] | None = None
             while len(found) <= limit:
                 kwargs: dict[str, Any] = {
@@ -248,7 +249,7 @@ class NotificationStore:
                         "updated_pk = :day AND updated_sk BETWEEN :lower AND :upper"
                     ),
                     "ExpressionAttributeValues": to_attributes(
-                        {":day": f"UPDATED#{day}", ":lower": lower, ":upper": upper}
+                        {":day": updated_pk_of_day(day), ":lower": lower, ":upper": upper}
                     ),
                     "ScanIndexForward": True,
                     "Limit": limit - len(found) + 1,
