@@ -19,6 +19,7 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
+from domain.retry import NoBackoff
 from local_runtime.stack import LocalStack
 from tests.integration.conftest import (
     ApiClient,
@@ -157,7 +158,7 @@ def no_backoff_sleep(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -
     """The notifier's backoff waits seconds between SES attempts; the tests need not."""
     for function_id in (NOTIFY, RECONCILE):
         for module in modules(local_stack, function_id):
-            monkeypatch.setattr(module.notifier, "_pause", lambda _attempt: None)
+            monkeypatch.setattr(module.notifier, "_backoff", lambda: NoBackoff(attempts=4))
 
 
 @pytest.fixture

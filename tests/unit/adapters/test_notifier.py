@@ -9,6 +9,7 @@ from adapters.buyer_email import render_cancellation_email
 from adapters.notification_store import CancellationKey
 from adapters.notifier import Notifier, Outcome, SendFailed
 from domain.model import Buyer
+from domain.retry import NoBackoff
 from tests.unit.adapters.fakes import FakeDeliveryStore, FakeMailer
 from tests.unit.domain.builders import apply, items_request, order_request, split_order
 from tests.unit.email.helpers import MUG, order_for
@@ -24,7 +25,7 @@ def notifier(store: FakeDeliveryStore, mailer: FakeMailer) -> Notifier:
         sender=SENDER,
         marketplace_name=MARKETPLACE,
         clock=lambda: datetime(2026, 11, 21, 10, 0, tzinfo=UTC),
-        pause=lambda _attempt: None,
+        backoff=lambda: NoBackoff(attempts=4),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.retry import FullJitterBackoff, NoBackoff
+from domain.retry import FullJitterBackoff, NoBackoff, attempts
 
 
 class FakeTime:
@@ -84,3 +84,13 @@ def test_no_backoff_allows_a_fixed_number_of_attempts_without_waiting() -> None:
     waiting = NoBackoff(attempts=3)
 
     assert [waiting.wait(attempt) for attempt in range(1, 5)] == [True, True, False, False]
+
+
+def test_attempts_come_at_once_then_after_each_pause_until_the_backoff_gives_up() -> None:
+    clock = FakeTime()
+    waiting = backoff(clock, budget=10)
+    waiting.max_attempts = 3
+
+    assert list(attempts(waiting)) == [1, 2, 3]
+    assert clock.slept == [0.02, 0.04]
+    assert list(attempts(NoBackoff(attempts=1))) == [1]

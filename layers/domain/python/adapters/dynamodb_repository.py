@@ -4,8 +4,7 @@ translation. The table's keys, indexes and prefixes, and its layout, are in ``ta
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -61,6 +60,7 @@ from domain.ports import (
     StorageUnavailable,
     VersionConflict,
 )
+from domain.retry import Backoff, FullJitterBackoff, attempts
 
 # Errors after which the caller may retry later; nothing was written.
 _UNAVAILABLE_CODES = frozenset(
@@ -74,7 +74,15 @@ _UNAVAILABLE_CODES = frozenset(
         "TransactionInProgressException",
     }
 )
-_MAX_UNPROCESSED_ROUNDS = 5
+
+
+def storage_backoff() -> Backoff:
+    """Between the rounds of a batch read DynamoDB left unprocessed, and the tries of an
+    ingestion whose transaction met another: five tries within two seconds."""
+    return FullJitterBackoff(
+        budget_seconds=2.0, base_seconds=0.025, cap_seconds=0.4, max_attempts=5
+    )
+
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -91,9 +99,12 @@ def from_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
 class DynamoDBOrderRepository:
     """``domain.ports.OrderRepository`` on one DynamoDB table."""
 
-    def __init__(self, client: Any, table_name: str) -> None:
+    def __init__(
+        self, client: Any, table_name: str, backoff: Callable[[], Backoff] = storage_backoff
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._backoff = backoff
 
     # -- reads ------------------------------------------------------------------------
     def get(self, seller_id: str, order_id: str) -> Order | None:
@@ -380,7 +391,7 @@ class DynamoDBOrderRepository:
             },
             *self._put_product_entries(order),
         ]
-        for attempt in range(_MAX_UNPROCESSED_ROUNDS):
+        for _ in attempts(self._backoff()):
             reasons = self._transact(actions)
             if reasons is None:
                 return
@@ -393,7 +404,6 @@ class DynamoDBOrderRepository:
                     order_from_dict(stored), str(stored.get("fingerprint", ""))
                 )
             # A concurrent transaction on the same items: try again.
-            _pause(attempt)
         raise StorageUnavailable(f"order {order.order_id} could not be stored; retry")
 
     # -- helpers ----------------------------------------------------------------------
@@ -473,14 +483,13 @@ class DynamoDBOrderRepository:
             self._table: {"Keys": [to_attributes(k) for k in keys], "ConsistentRead": consistent}
         }
         found: list[dict[str, Any]] = []
-        for attempt in range(_MAX_UNPROCESSED_ROUNDS):
+        for _ in attempts(self._backoff()):
             with translated_errors():
                 response = self._client.batch_get_item(RequestItems=request)
             found.extend(from_attributes(i) for i in response["Responses"].get(self._table, []))
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 return found
-            _pause(attempt)
         raise StorageUnavailable("batch read kept returning unprocessed keys")
 
     def _query_page(
@@ -581,10 +590,6 @@ def _merge_state(after_position: str | None, products: int, page_size: int) -> M
             "the page token is not valid for this seller and these filters",
             (FieldError("page_token", "request the first page again without a token"),),
         ) from None
-
-
-def _pause(attempt: int) -> None:
-    time.sleep(min(0.025 * 2**attempt, 0.4))
 
 
 def _code(error: ClientError) -> str:

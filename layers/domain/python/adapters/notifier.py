@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from adapters.notification_store import CancellationKey, Claim, ClaimRefusal
 from domain.buyer_notice import BuyerNotice
 from domain.cancellation import Cancellation
 from domain.model import Order
+from domain.retry import Backoff, FullJitterBackoff, attempts
 
 # SES errors that no retry will cure: this message or this address is refused. Errors of
 # the sender's own setup (an unverified domain, paused sending) are not among them: once
@@ -158,6 +158,12 @@ def raw_message(sender_name: str, sender: str, recipient: str, email: RenderedEm
     return CRLF.join(lines).encode("ascii")
 
 
+def ses_backoff() -> Backoff:
+    """Between the sends of one email that SES throttled or failed to answer: four sends
+    within ten seconds, pauses up to 0.4, 0.8 and 1.6 s."""
+    return FullJitterBackoff(budget_seconds=10.0, base_seconds=0.2, cap_seconds=2.0, max_attempts=4)
+
+
 @dataclass(frozen=True)
 class DeliveryReport:
     outcome: Outcome
@@ -176,8 +182,7 @@ class Notifier:
         marketplace_name: str,
         clock: Callable[[], datetime],
         lease: timedelta = timedelta(minutes=5),
-        attempts: int = 4,
-        pause: Callable[[int], None] = lambda attempt: time.sleep(min(0.2 * 2**attempt, 2)),
+        backoff: Callable[[], Backoff] = ses_backoff,
     ) -> None:
         self._store = store
         self._mailer = mailer
@@ -185,8 +190,7 @@ class Notifier:
         self._marketplace_name = marketplace_name
         self._clock = clock
         self._lease = lease
-        self._attempts = attempts
-        self._pause = pause
+        self._backoff = backoff
 
     def deliver(self, key: CancellationKey) -> DeliveryReport:
         claimed = self._store.claim(key, self._clock(), self._lease)
@@ -219,9 +223,7 @@ class Notifier:
             return report(Outcome.FAILED, str(error))
         recipient = source.buyer.email
         last_failure: SendFailed | None = None
-        for attempt in range(self._attempts):
-            if attempt:
-                self._pause(attempt)
+        for _ in attempts(self._backoff()):
             try:
                 message_id = self._mailer.send(self._sender, recipient, email)
             except SendFailed as failure:

@@ -33,7 +33,7 @@ from domain.ports import (
     StorageUnavailable,
     VersionConflict,
 )
-from domain.retry import Backoff, NoBackoff
+from domain.retry import Backoff, NoBackoff, attempts
 from domain.shipping import ship_package
 
 Clock = Callable[[], datetime]
@@ -104,10 +104,7 @@ def submit_cancellation(
     replays, answers 412 (the If-Match version moved) or applies the rules anew, for as
     long as the backoff allows.
     """
-    backoff = backoff or NoBackoff()
-    attempt = 0
-    while attempt == 0 or backoff.wait(attempt):
-        attempt += 1
+    for _ in attempts(backoff or NoBackoff()):
         now = clock()
         order, record = repo.get_for_submit(seller_id, order_id, idempotency_key, now)
         if record is not None:
@@ -145,10 +142,7 @@ def ship(
     clock: Clock,
     backoff: Backoff | None = None,
 ) -> Order:
-    backoff = backoff or NoBackoff()
-    attempt = 0
-    while attempt == 0 or backoff.wait(attempt):
-        attempt += 1
+    for _ in attempts(backoff or NoBackoff()):
         order = get_order(repo, seller_id, order_id)
         after = ship_package(order, package_id, now=clock())
         try:
