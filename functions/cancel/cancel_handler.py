@@ -15,7 +15,6 @@ from adapters import http_api
 from adapters.aws_clients import dynamodb_client
 from adapters.dynamodb_repository import DynamoDBOrderRepository
 from adapters.logs import service_logger
-from adapters.records import order_to_dict
 from adapters.schemas import (
     ETAG_HEADER,
     IDEMPOTENCY_KEY_PATTERN,
@@ -228,9 +227,9 @@ def put_order(
         lines=[line.to_draft() for line in body.lines],
         now=_now(),
     )
-    # Fingerprint the parsed order, so that "10.0" and "10.00" are the same order.
-    as_ingested = {k: v for k, v in order_to_dict(order).items() if k != "updated_at"}
-    result = services.ingest_order(repository, repository, order, http_api.fingerprint(as_ingested))
+    result = services.ingest_order(
+        repository, repository, order, http_api.fingerprint(body.as_sent())
+    )
     status = 201 if result.created else 200
     return http_api.json_response(
         status, order_json(result.order), {"ETag": http_api.etag(result.order.version)}

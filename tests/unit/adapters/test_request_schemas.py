@@ -154,3 +154,30 @@ def test_an_order_created_in_the_schema_form_is_read_as_utc() -> None:
     )
 
     assert order.created_at == datetime(2026, 11, 20, 10, tzinfo=UTC)
+
+
+def test_an_order_as_sent_writes_each_amount_and_time_one_way() -> None:
+    def sent(**changes: Any) -> dict[str, Any]:
+        line = {**_line(), **changes.pop("line", {})}
+        body = {
+            "order_id": "O1",
+            "seller_id": "S1",
+            "currency": "USD",
+            "created_at": "2026-11-20T10:00:00Z",
+            "buyer": {"name": "Ana", "email": "ana@example.com"},
+            "shipping_fee": "5.90",
+            "packages": [{"package_id": "PK1", "status": "AWAITING_SHIPMENT"}],
+            "lines": [line],
+            **changes,
+        }
+        return OrderIn.model_validate(body).as_sent()
+
+    same = sent(
+        shipping_fee="5.9",
+        created_at="2026-11-20T11:00:00+01:00",
+        line={"unit_price": "10", "seller_discount": "3"},
+    )
+    assert same == sent()
+    assert sent(shipping_fee="5.91") != sent()
+    assert sent(line={"quantity": _line()["quantity"] + 1}) != sent()
+    assert sent()["lines"][0]["quantity"] == _line()["quantity"]

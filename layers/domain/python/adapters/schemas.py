@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -363,6 +364,26 @@ class OrderIn(_Input):
 
     def package_drafts(self) -> list[PackageDraft]:
         return [PackageDraft(p.package_id, PackageStatus(p.status.value)) for p in self.packages]
+
+    def as_sent(self) -> dict[str, Any]:
+        """The order as the order system sent it, each amount written one way ("10",
+        "10.0" and "10.00" alike) and each time in UTC: what tells a retried ingestion
+        from a different order under the same id, whatever shape the order is stored in."""
+        sent = _amounts_one_way(OrderIn, self.model_dump(mode="json"))
+        sent["lines"] = [_amounts_one_way(LineIn, line) for line in sent["lines"]]
+        return sent
+
+
+def _amounts_one_way(model: type[BaseModel], dumped: dict[str, Any]) -> dict[str, Any]:
+    amounts = {
+        name
+        for name, field in model.model_fields.items()
+        if any(getattr(check, "func", None) is _decimal_string for check in field.metadata)
+    }
+    return {
+        name: str(Decimal(value).normalize()) if name in amounts else value
+        for name, value in dumped.items()
+    }
 
 
 # -- responses -------------------------------------------------------------------------
