@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from local_runtime.stack import LocalStack
+from local_runtime.template import SamTemplate
 from local_runtime.tokens import mint_token as mint_local_token
 from tests.integration.conftest import (
     ApiClient,
@@ -30,15 +31,10 @@ from tests.integration.conftest import (
 pytestmark = pytest.mark.integration
 
 MAX_BODY = 64 * 1024
+# Every route of the template, with a package of the test order where the path has one.
 ROUTES = [
-    ("GET", "/orders", "orders.read"),
-    ("GET", "/orders/{order_id}", "orders.read"),
-    ("GET", "/cancel-reasons", "orders.read"),
-    ("GET", "/orders/{order_id}/cancellations", "orders.read"),
-    ("POST", "/orders/{order_id}/cancellations/preview", "orders.write"),
-    ("POST", "/orders/{order_id}/cancellations", "orders.write"),
-    ("POST", "/orders/{order_id}/packages/PK1/ship", "orders.write"),
-    ("PUT", "/orders/{order_id}", "orders.admin"),
+    (route.method, route.path.replace("{package_id}", "PK1"), route.authorization_scopes[0])
+    for route in SamTemplate.load().routes
 ]
 ALL_SCOPES = {"orders.read", "orders.write", "orders.admin"}
 
