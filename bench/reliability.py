@@ -255,7 +255,9 @@ def dynamodb_faults(stack: LocalStack) -> Check:
         Fault("dynamodb", "TransactWriteItems", 0.3, error="ThrottlingException", seed=3),
         Fault("dynamodb", "TransactWriteItems", 0.3, timeout_after=True, seed=5),
     ]
-    harness = Harness(stack, {writer: faults})
+    # Ingestion meets them too (the order system's own function): it retries on a 503.
+    ingester = _route_function(stack, "PUT", "/orders/{order_id}")
+    harness = Harness(stack, {writer: faults, ingester: faults})
     statuses: Counter[int] = Counter()
     half_written = unfinished = 0
     try:

@@ -1,31 +1,25 @@
-"""Write routes of the seller API: preview and submit cancellations, ship, ingest orders."""
+"""The seller's write routes: preview and submit cancellations, ship a package.
+
+The order system's routes (order ingestion) are in ``functions/order_system``."""
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adapters import http_api
-from adapters.aws_clients import dynamodb_client
-from adapters.dynamodb_repository import DynamoDBOrderRepository
-from adapters.logs import service_logger
+from adapters.api_function import ApiFunction, utc_now
 from adapters.schemas import (
     ETAG_HEADER,
     IDEMPOTENCY_KEY_PATTERN,
-    IDENTIFIER_PATTERN,
-    IDENTIFIER_WORDS,
     IF_MATCH_PATTERN,
     ORDER_ID_IN_PATH,
     REPLAYED_HEADER,
     CancellationOut,
     CancellationRequestIn,
-    OrderIn,
     OrderOut,
     PreviewOut,
     cancellation_json,
@@ -36,30 +30,13 @@ from adapters.schemas import (
 from adapters.settings import CancelSettings
 from domain import services
 from domain.cancellation import Cancellation
-from domain.errors import DomainError, FieldError, Forbidden, RequestInvalid
-from domain.intake import new_order
 from domain.money import format_amount
 from domain.retry import FullJitterBackoff
 
 settings = CancelSettings.from_environment()
-logger = service_logger()
-metrics = Metrics()
-dynamodb = dynamodb_client()
-repository = DynamoDBOrderRepository(dynamodb, settings.table_name)
-
-app = APIGatewayHttpResolver(enable_validation=True)
-
-
-def _count_conflict(error: DomainError) -> None:
-    if http_api.status_of(error) in (409, 412):
-        metrics.add_metric(name="Conflicts", unit=MetricUnit.Count, value=1)
-
-
-http_api.install_error_handlers(app, logger, on_rejected=_count_conflict)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+api = ApiFunction.wire(settings, count_conflicts=True)
+# The resolver the routes below are on; the OpenAPI writer reads it from here.
+app = api.app
 
 
 # What a request keeps of its invocation's time to answer after its last attempt.
@@ -68,12 +45,8 @@ ANSWER_MARGIN_SECONDS = 2.0
 
 def _backoff() -> FullJitterBackoff:
     """Lost races are decided again until shortly before the invocation would time out."""
-    remaining = app.lambda_context.get_remaining_time_in_millis() / 1000
+    remaining = api.app.lambda_context.get_remaining_time_in_millis() / 1000
     return FullJitterBackoff(budget_seconds=max(0.0, remaining - ANSWER_MARGIN_SECONDS))
-
-
-def _seller() -> str:
-    return http_api.seller_id(app, settings.seller_id_claim)
 
 
 @app.post(
@@ -88,7 +61,7 @@ def preview_cancellation(
     request: Annotated[CancellationRequestIn, Body()],
 ) -> Response[str]:
     plan = services.preview_cancellation(
-        repository, _seller(), http_api.order_id(order_id), request.to_domain()
+        api.repository, api.seller(), http_api.order_id(order_id), request.to_domain()
     )
     return http_api.json_response(200, preview_json(plan))
 
@@ -135,20 +108,20 @@ def create_cancellation(
         ),
     ] = "",
 ) -> Response[str]:
-    seller_id = _seller()
-    key = http_api.idempotency_key(app)
-    expected_version = http_api.if_match_version(app)
+    seller_id = api.seller()
+    key = http_api.idempotency_key(api.app)
+    expected_version = http_api.if_match_version(api.app)
     domain_request = request.to_domain()
     result = services.submit_cancellation(
-        repository,
+        api.repository,
         seller_id=seller_id,
         order_id=http_api.order_id(order_id),
         request=domain_request,
         idempotency_key=key,
         fingerprint=http_api.fingerprint(order_id, request.model_dump(mode="json")),
         expected_version=expected_version,
-        actor=http_api.actor(app),
-        clock=_now,
+        actor=http_api.actor(api.app),
+        clock=utc_now,
         new_id=lambda: str(uuid.uuid4()),
         idempotency_ttl=settings.idempotency_ttl,
         backoff=_backoff(),
@@ -176,64 +149,14 @@ def ship_package(
     ],
 ) -> Response[str]:
     order = services.ship(
-        repository,
-        seller_id=_seller(),
+        api.repository,
+        seller_id=api.seller(),
         order_id=http_api.order_id(order_id),
         package_id=package_id,
-        clock=_now,
+        clock=utc_now,
         backoff=_backoff(),
     )
     return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
-
-
-@app.put(
-    "/orders/<order_id>",
-    summary="Ingest an order from the order system",
-    responses=documented_responses(
-        {201: ("Created", OrderOut), 200: ("The identical order already existed", OrderOut)},
-        (409, 413),
-        headers={201: ETAG_HEADER, 200: ETAG_HEADER},
-    ),
-)
-def put_order(
-    order_id: Annotated[
-        str,
-        Path(
-            pattern=IDENTIFIER_PATTERN,
-            description=f"the order's id ({IDENTIFIER_WORDS}); the body's order_id is the same",
-        ),
-    ],
-    body: Annotated[OrderIn, Body()],
-) -> Response[str]:
-    seller_id = _seller()
-    if body.seller_id != seller_id:
-        raise Forbidden(
-            "orders can only be ingested for the token's own seller",
-            (FieldError("seller_id", "must be the seller of the token"),),
-        )
-    if body.order_id != order_id:
-        raise RequestInvalid(
-            "the body's order_id differs from the path's",
-            (FieldError("order_id", f"must be {order_id}"),),
-        )
-    order = new_order(
-        order_id=body.order_id,
-        seller_id=body.seller_id,
-        currency=body.currency,
-        created_at=body.created_at,
-        buyer=body.buyer.to_domain(),
-        shipping_fee=body.shipping_fee,
-        packages=body.package_drafts(),
-        lines=[line.to_draft() for line in body.lines],
-        now=_now(),
-    )
-    result = services.ingest_order(
-        repository, repository, order, http_api.fingerprint(body.as_sent())
-    )
-    status = 201 if result.created else 200
-    return http_api.json_response(
-        status, order_json(result.order), {"ETag": http_api.etag(result.order.version)}
-    )
 
 
 def _record_cancellation(cancellation: Cancellation) -> None:
@@ -241,7 +164,7 @@ def _record_cancellation(cancellation: Cancellation) -> None:
         name="Cancellations",
         unit=MetricUnit.Count,
         value=1,
-        default_dimensions=metrics.default_dimensions,
+        default_dimensions=api.metrics.default_dimensions,
     ) as metric:
         metric.add_dimension(name="scope", value=cancellation.scope.value)
         metric.add_dimension(name="reason", value=cancellation.reason.value)
@@ -249,10 +172,10 @@ def _record_cancellation(cancellation: Cancellation) -> None:
         name="RefundedMinorUnits",
         unit=MetricUnit.Count,
         value=cancellation.refund.total,
-        default_dimensions=metrics.default_dimensions,
+        default_dimensions=api.metrics.default_dimensions,
     ) as metric:
         metric.add_dimension(name="currency", value=cancellation.refund.currency)
-    logger.info(
+    api.logger.info(
         "cancellation created",
         extra={
             "order_id": cancellation.order_id,
@@ -265,7 +188,5 @@ def _record_cancellation(cancellation: Cancellation) -> None:
     )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return http_api.resolve(app, event, context, settings.seller_id_claim, logger)
+    return api.handle(event, context)

@@ -3,18 +3,15 @@
 import functools
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Metrics
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adapters import http_api
-from adapters.aws_clients import dynamodb_client, secrets_provider
-from adapters.dynamodb_repository import DynamoDBOrderRepository
-from adapters.logs import service_logger
+from adapters.api_function import ApiFunction
+from adapters.aws_clients import secrets_provider
 from adapters.page_tokens import PRODUCT_FILTERS, PageTokens, order_filters
 from adapters.schemas import (
     ETAG_HEADER,
@@ -55,19 +52,11 @@ PageToken = Annotated[
 
 
 settings = ListOrdersSettings.from_environment()
-logger = service_logger()
-metrics = Metrics()
-dynamodb = dynamodb_client()
-repository = DynamoDBOrderRepository(dynamodb, settings.table_name)
+api = ApiFunction.wire(settings, count_conflicts=False)
+# The resolver the routes below are on; the OpenAPI writer reads it from here.
+app = api.app
 # How long a warm instance signs with the key it read before reading it again.
 PAGE_TOKEN_KEY_MAX_AGE_SECONDS = 24 * 3600
-
-app = APIGatewayHttpResolver(enable_validation=True)
-http_api.install_error_handlers(app, logger)
-
-
-def _seller() -> str:
-    return http_api.seller_id(app, settings.seller_id_claim)
 
 
 @functools.cache
@@ -111,7 +100,7 @@ def list_orders(
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = ORDERS_PAGE_SIZE,
     page_token: PageToken = "",
 ) -> Response[str]:
-    seller_id = _seller()
+    seller_id = api.seller()
     # Counted as sent, repeats too; the schema's own limit, checked again here.
     if len(product_id) > MAX_PRODUCT_FILTERS:
         raise RequestInvalid(
@@ -128,7 +117,7 @@ def list_orders(
     filters = order_filters(status, product_ids)
     page_tokens = _page_tokens()
     position = page_tokens.position(page_token, seller_id, filters) if page_token else None
-    page = services.list_orders(repository, seller_id, status, product_ids, page_size, position)
+    page = services.list_orders(api.repository, seller_id, status, product_ids, page_size, position)
     next_token = (
         page_tokens.issue(seller_id, filters, page.next_position) if page.next_position else None
     )
@@ -147,10 +136,10 @@ def list_products(
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PRODUCTS_PAGE_SIZE,
     page_token: PageToken = "",
 ) -> Response[str]:
-    seller_id = _seller()
+    seller_id = api.seller()
     page_tokens = _page_tokens()
     position = page_tokens.position(page_token, seller_id, PRODUCT_FILTERS) if page_token else None
-    page = services.list_products(repository, seller_id, page_size, position)
+    page = services.list_products(api.repository, seller_id, page_size, position)
     next_token = (
         page_tokens.issue(seller_id, PRODUCT_FILTERS, page.next_position)
         if page.next_position
@@ -173,7 +162,7 @@ def list_products(
     ),
 )
 def get_order(order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)]) -> Response[str]:
-    order = services.get_order(repository, _seller(), http_api.order_id(order_id))
+    order = services.get_order(api.repository, api.seller(), http_api.order_id(order_id))
     return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
 
 
@@ -185,7 +174,7 @@ def get_order(order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)]) -> R
 def list_cancellations(
     order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)],
 ) -> Response[str]:
-    found = services.list_cancellations(repository, _seller(), http_api.order_id(order_id))
+    found = services.list_cancellations(api.repository, api.seller(), http_api.order_id(order_id))
     return http_api.json_response(200, {"cancellations": [cancellation_json(c) for c in found]})
 
 
@@ -195,11 +184,9 @@ def list_cancellations(
     responses=documented_responses({200: ("The reasons", ReasonsOut)}, ()),
 )
 def list_cancel_reasons() -> Response[str]:
-    _seller()
+    api.seller()
     return http_api.json_response(200, reasons_json())
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return http_api.resolve(app, event, context, settings.seller_id_claim, logger)
+    return api.handle(event, context)

@@ -429,7 +429,7 @@ def other_seller(make_seller: SellerFactory) -> SellerClient:
 
 # --- DynamoDB calls made by the API functions ---------------------------------------------
 
-API_FUNCTIONS = ("ListOrdersFunction", "CancelFunction")
+API_FUNCTIONS = ("ListOrdersFunction", "CancelFunction", "OrderSystemFunction")
 
 
 @dataclass(frozen=True)

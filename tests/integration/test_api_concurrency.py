@@ -21,6 +21,7 @@ from local_runtime.lambda_runtime import DEFAULT_INSTANCES_PER_FUNCTION, Functio
 from local_runtime.stack import LocalStack
 from local_runtime.template import FunctionSpec
 from tests.integration.conftest import (
+    API_FUNCTIONS,
     ApiResponse,
     IdFactory,
     SellerClient,
@@ -253,11 +254,11 @@ def test_the_local_stack_warms_several_instances_of_each_api_function(
     local_stack: LocalStack,
 ) -> None:
     assert DEFAULT_INSTANCES_PER_FUNCTION >= 2
-    for function_id in ("ListOrdersFunction", "CancelFunction"):
+    for function_id in API_FUNCTIONS:
         instances = local_stack.functions.instances(function_id)
         assert len(instances) == DEFAULT_INSTANCES_PER_FUNCTION
-        assert len({id(instance.module.app) for instance in instances}) == len(instances)
-        assert len({id(instance.module.dynamodb) for instance in instances}) == len(instances)
+        assert len({id(instance.module.api.app) for instance in instances}) == len(instances)
+        assert len({id(instance.module.api.dynamodb) for instance in instances}) == len(instances)
 
 
 # --- races over HTTP -----------------------------------------------------------------------

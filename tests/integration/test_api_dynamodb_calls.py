@@ -81,6 +81,26 @@ def test_a_submit_is_one_batch_read_and_one_transaction(
     assert dynamodb_calls.operations("CancelFunction") == dynamodb_calls.operations()
 
 
+def test_an_ingestion_is_one_transaction_then_the_catalogue_all_in_the_order_system(
+    seller: SellerClient, unique_id: IdFactory, dynamodb_calls: DynamoDBCallRecorder
+) -> None:
+    body = order_input(unique_id("ORD"), seller.seller_id)
+    dynamodb_calls.clear()
+
+    assert seller.put_order(body).status == 201
+    # The product is new to the seller: the rename of a known one is refused, the first
+    # naming goes through.
+    assert dynamodb_calls.operations() == ["TransactWriteItems", "UpdateItem", "UpdateItem"]
+    assert dynamodb_calls.operations("OrderSystemFunction") == dynamodb_calls.operations()
+
+    dynamodb_calls.clear()
+
+    assert seller.put_order(body).status == 200
+    # The refused Put returns the stored order: no read of it; the catalogue is named again.
+    assert dynamodb_calls.operations() == ["TransactWriteItems", "UpdateItem"]
+    assert dynamodb_calls.operations("OrderSystemFunction") == dynamodb_calls.operations()
+
+
 def test_a_submit_that_empties_the_order_is_still_one_read_and_one_transaction(
     seller: SellerClient, mug_order: str, dynamodb_calls: DynamoDBCallRecorder
 ) -> None:

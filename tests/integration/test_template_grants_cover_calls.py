@@ -7,12 +7,14 @@ event hooks on each function instance's own DynamoDB client record every call: e
 be in ``NEEDS`` for its function, on the stack's table (in AWS a call outside the policy is
 AccessDenied, which no local run shows). The API functions' routes take every path, so
 for them each granted DynamoDB permission must also be used: a grant no call needs is
-broader than the function needs. The email and the reconciler's paths hang on timing (a
+broader than the function needs (ingestion's read of an order its transaction met is
+driven by one injected TransactionConflict). The email and the reconciler's paths hang on timing (a
 resend waits ten minutes), so for those two only the first half holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -21,6 +23,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse
 from botocore.client import BaseClient
 
 from local_runtime.stack import LocalStack
@@ -33,8 +36,14 @@ from tests.unit.test_template_iam import NEEDS, TABLE, Kind, index
 
 pytestmark = pytest.mark.integration
 
-WATCHED = ("ListOrdersFunction", "CancelFunction", "NotifyFunction", "ReconcileFunction")
-FULLY_DRIVEN = ("ListOrdersFunction", "CancelFunction")
+WATCHED = (
+    "ListOrdersFunction",
+    "CancelFunction",
+    "OrderSystemFunction",
+    "NotifyFunction",
+    "ReconcileFunction",
+)
+FULLY_DRIVEN = ("ListOrdersFunction", "CancelFunction", "OrderSystemFunction")
 # A transaction needs, per action, the permission of the single-item call.
 TRANSACT_ACTIONS = {
     "Put": "dynamodb:PutItem",
@@ -130,6 +139,44 @@ def recorder(local_stack: LocalStack) -> Iterator[GrantRecorder]:
         yield recording
 
 
+@contextlib.contextmanager
+def _one_transaction_conflict(stack: LocalStack, function_id: str) -> Iterator[list[str]]:
+    """The function's next transaction meets another (DynamoDB's TransactionConflict, which
+    returns no item): the one path to ingestion's GetItem that no single request takes, as
+    DynamoDB returns the order a refused Put collided with."""
+    clients = [
+        client
+        for instance in stack.functions.instances(function_id)
+        for client in _clients(instance.module)
+    ]
+    lock, conflicts = threading.Lock(), []
+    hook_id = f"one-transaction-conflict-{id(conflicts)}"
+
+    def conflict(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+        with lock:
+            if conflicts:
+                return None
+            conflicts.append("TransactionConflict")
+        parsed = {
+            "Error": {"Code": "TransactionCanceledException", "Message": "injected"},
+            "CancellationReasons": [{"Code": "TransactionConflict"}],
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        }
+        return AWSResponse("https://dynamodb.local", 400, {}, None), parsed
+
+    for client in clients:
+        client.meta.events.register(
+            "before-call.dynamodb.TransactWriteItems", conflict, unique_id=hook_id
+        )
+    try:
+        yield conflicts
+    finally:
+        for client in clients:
+            client.meta.events.unregister(
+                "before-call.dynamodb.TransactWriteItems", unique_id=hook_id
+            )
+
+
 def _needed(function_id: str) -> set[tuple[str, Kind]]:
     return {(action, kind) for action, kind in NEEDS[function_id] if action.startswith("dynamodb:")}
 
@@ -138,7 +185,11 @@ def test_every_dynamodb_call_of_every_function_is_one_the_template_grants(
     local_stack: LocalStack, seller: SellerClient, recorder: GrantRecorder
 ) -> None:
     order_id = f"ORD-GRANTS-{seller.seller_id[-10:].upper()}"
-    seller.create_order(two_package_order(order_id, seller.seller_id))
+    order = two_package_order(order_id, seller.seller_id)
+    with _one_transaction_conflict(local_stack, "OrderSystemFunction") as conflicts:
+        seller.create_order(order)
+    assert conflicts == ["TransactionConflict"]
+    assert seller.put_order(order).status == 200
     reads = [
         seller.list_orders(),
         seller.list_orders(product_id="P-MUG"),

@@ -109,17 +109,27 @@ LIST_ORDERS = {
 }
 CANCEL = {
     ("dynamodb:GetItem", TABLE): (
-        "preview and ship read the order; a refused write reads the item it collided with"
+        "preview and ship read the order; a refused submit reads the idempotency record it "
+        "collided with"
     ),
     ("dynamodb:BatchGetItem", TABLE): "submit reads the order and its idempotency record at once",
     ("dynamodb:PutItem", TABLE): (
-        "the Put actions of the submit and ingestion transactions: the cancellation, the "
-        "idempotency record, the order and its per-product entries"
+        "the Put actions of the submit transaction (the cancellation, the idempotency record) "
+        "and the per-product entries a submit or ship that changes the status rewrites"
     ),
     ("dynamodb:UpdateItem", TABLE): (
-        "the order's version-checked Update (alone, or in a transaction) and the catalogue "
-        "entries that ingestion names"
+        "the order's version-checked Update, alone or in a transaction"
     ),
+}
+ORDER_SYSTEM = {
+    ("dynamodb:GetItem", TABLE): (
+        "PUT /orders/{order_id}: the stored order, when the refused Put did not return it"
+    ),
+    ("dynamodb:PutItem", TABLE): (
+        "PUT /orders/{order_id}: the Put actions of the ingestion transaction, the order and "
+        "its per-product entries"
+    ),
+    ("dynamodb:UpdateItem", TABLE): "PUT /orders/{order_id}: the catalogue entries it names",
 }
 STREAM_READ = {
     (action, STREAM): "Lambda's event source mapping reads the table's stream with this role"
@@ -159,6 +169,7 @@ RECONCILE = {
 NEEDS: dict[str, dict[tuple[str, Kind], str]] = {
     "ListOrdersFunction": LIST_ORDERS,
     "CancelFunction": CANCEL,
+    "OrderSystemFunction": ORDER_SYSTEM,
     "NotifyFunction": NOTIFY,
     "ReconcileFunction": RECONCILE,
     # Claims from the Cognito event alone: no AWS call.
@@ -421,6 +432,27 @@ def test_the_read_only_function_can_only_read() -> None:
     assert actions == reads | {"secretsmanager:getsecretvalue"}
 
 
+def test_the_order_system_function_adds_orders_and_reads_only_what_collided() -> None:
+    actions = {action.lower() for action, _ in NEEDS["OrderSystemFunction"]}
+
+    assert actions == {"dynamodb:getitem", "dynamodb:putitem", "dynamodb:updateitem"}
+
+
+def test_the_order_system_scope_is_served_by_the_order_system_function_alone() -> None:
+    scoped = {
+        (function, name): "orders.admin" in event["Properties"]["Auth"]["AuthorizationScopes"]
+        for function, resource in DOCUMENT["Resources"].items()
+        if resource["Type"] == FUNCTION_TYPE
+        for name, event in resource["Properties"].get("Events", {}).items()
+        if event["Type"] == "HttpApi"
+    }
+
+    assert {function for (function, _), admin in scoped.items() if admin} == {"OrderSystemFunction"}
+    assert all(
+        admin for (function, _), admin in scoped.items() if function == "OrderSystemFunction"
+    )
+
+
 def test_the_stream_consumer_reads_only_the_tables_stream_not_every_stream() -> None:
     notify = DOCUMENT["Resources"]["NotifyFunction"]["Properties"]
     role = DOCUMENT["Resources"][notify["Role"]["Fn::GetAtt"][0]]["Properties"]
@@ -553,6 +585,25 @@ BROKEN: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "a Query the cancel function never makes": (
         _add_action("CancelFunction", "dynamodb:Query", "dynamodb:PutItem"),
         "CancelFunction: broader than it needs: dynamodb:query on the table",
+    ),
+    "a batch read for the order system's function": (
+        _add_action("OrderSystemFunction", "dynamodb:BatchGetItem", "dynamodb:PutItem"),
+        "OrderSystemFunction: broader than it needs: dynamodb:batchgetitem on the table",
+    ),
+    "an index the order system's function does not query": (
+        _add_statement(
+            "OrderSystemFunction",
+            {
+                "Effect": "Allow",
+                "Action": "dynamodb:Query",
+                "Resource": {"Fn::Sub": "${OrdersTable.Arn}/index/by_product"},
+            },
+        ),
+        "OrderSystemFunction: broader than it needs: dynamodb:query on index by_product",
+    ),
+    "the catalogue's write, missing for the order system's function": (
+        _remove_action("OrderSystemFunction", "dynamodb:UpdateItem"),
+        "OrderSystemFunction: lacks dynamodb:updateitem on the table",
     ),
     "another table": (
         _set_resource(

@@ -65,10 +65,10 @@ def _dimension_names(document: dict[str, Any]) -> set[str]:
 @pytest.fixture
 def metrics_on(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     module = api.module("CancelFunction")
-    module.metrics.clear_metrics()
+    module.api.metrics.clear_metrics()
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     yield
-    module.metrics.clear_metrics()
+    module.api.metrics.clear_metrics()
 
 
 def test_a_cancellation_emits_its_count_by_scope_and_reason_and_its_refund(

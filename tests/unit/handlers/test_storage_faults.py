@@ -20,7 +20,7 @@ ONE_MUG = {"reason": "OUT_OF_STOCK", "scope": "ITEMS", "items": [{"line_id": "L1
 def failing(api: Api, function: str, operation: str, failure: Any) -> Iterator[list[str]]:
     """Every ``operation`` call of the function's DynamoDB client fails with ``failure``:
     an error code (answered by "DynamoDB") or an exception (raised on the way)."""
-    client = api.module(function).dynamodb
+    client = api.module(function).api.dynamodb
     calls: list[str] = []
 
     def fail(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
