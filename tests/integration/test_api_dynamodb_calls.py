@@ -40,6 +40,27 @@ def _create_orders(seller: SellerClient, bodies: list[dict[str, object]]) -> Non
     assert statuses == [201] * len(bodies)
 
 
+def _orders_one_a_second(
+    seller: SellerClient, unique_id: IdFactory, products: list[str]
+) -> list[str]:
+    """An order a second, the n-th of ``products[n]``; their ids, oldest first."""
+    bodies, order_ids = [], []
+    for position, product_id in enumerate(products):
+        order_id = unique_id("ORD")
+        minute, second = divmod(position, 60)
+        bodies.append(
+            order_input(
+                order_id,
+                seller.seller_id,
+                created_at=f"2026-11-20T1{minute}:{0:02d}:{second:02d}Z",
+                lines=[line(product_id=product_id)],
+            )
+        )
+        order_ids.append(order_id)
+    _create_orders(seller, bodies)
+    return order_ids
+
+
 def test_the_recorder_sees_the_calls_of_every_instance(
     seller: SellerClient, mug_order: str, dynamodb_calls: DynamoDBCallRecorder
 ) -> None:
@@ -205,22 +226,12 @@ def test_filtering_by_a_rare_product_reads_little_more_than_it_returns(
     seller: SellerClient, unique_id: IdFactory, dynamodb_calls: DynamoDBCallRecorder
 ) -> None:
     total, rare_positions = 300, {17, 150, 290}
-    bodies, rare = [], []
-    for position in range(total):
-        order_id = unique_id("ORD")
-        product_id = "P-RARE" if position in rare_positions else f"P-COMMON-{position % 7}"
-        minute, second = divmod(position, 60)
-        bodies.append(
-            order_input(
-                order_id,
-                seller.seller_id,
-                created_at=f"2026-11-20T1{minute}:{0:02d}:{second:02d}Z",
-                lines=[line(product_id=product_id)],
-            )
-        )
-        if product_id == "P-RARE":
-            rare.append(order_id)
-    _create_orders(seller, bodies)
+    products = [
+        "P-RARE" if position in rare_positions else f"P-COMMON-{position % 7}"
+        for position in range(total)
+    ]
+    order_ids = _orders_one_a_second(seller, unique_id, products)
+    rare = [order_id for order_id, p in zip(order_ids, products, strict=True) if p == "P-RARE"]
     dynamodb_calls.clear()
 
     response = seller.list_orders(product_id="P-RARE")
@@ -237,22 +248,9 @@ def test_filtering_by_many_products_reads_about_one_look_ahead_per_product_and_p
     """Ten products spread over 200 orders (and one not asked for): the merge reads each
     order's index entry, one look-ahead per product and page, and the order itself."""
     products = [f"P-{n}" for n in range(10)]
-    bodies, expected = [], []
-    for position in range(220):
-        order_id = unique_id("ORD")
-        product_id = products[position % 10] if position % 11 else "P-OTHER"
-        minute, second = divmod(position, 60)
-        bodies.append(
-            order_input(
-                order_id,
-                seller.seller_id,
-                created_at=f"2026-11-20T1{minute}:{0:02d}:{second:02d}Z",
-                lines=[line(product_id=product_id)],
-            )
-        )
-        if product_id != "P-OTHER":
-            expected.append(order_id)
-    _create_orders(seller, bodies)
+    each = [products[position % 10] if position % 11 else "P-OTHER" for position in range(220)]
+    order_ids = _orders_one_a_second(seller, unique_id, each)
+    expected = [order_id for order_id, p in zip(order_ids, each, strict=True) if p != "P-OTHER"]
     page_size, token, returned, pages, read = 20, None, [], 0, 0
     while True:
         dynamodb_calls.clear()

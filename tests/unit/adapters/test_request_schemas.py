@@ -139,19 +139,22 @@ def test_a_request_of_any_scope_keeps_the_fields_its_fingerprint_is_made_of(
     assert request.to_domain().scope.value == body["scope"]
 
 
+def _order(**changes: Any) -> dict[str, Any]:
+    return {
+        "order_id": "O1",
+        "seller_id": "S1",
+        "currency": "USD",
+        "created_at": "2026-11-20T10:00:00Z",
+        "buyer": {"name": "Ana", "email": "ana@example.com"},
+        "shipping_fee": "0",
+        "packages": [{"package_id": "PK1", "status": "AWAITING_SHIPMENT"}],
+        "lines": [_line()],
+        **changes,
+    }
+
+
 def test_an_order_created_in_the_schema_form_is_read_as_utc() -> None:
-    order = OrderIn.model_validate(
-        {
-            "order_id": "O1",
-            "seller_id": "S1",
-            "currency": "USD",
-            "created_at": "2026-11-20T11:00:00+01:00",
-            "buyer": {"name": "Ana", "email": "ana@example.com"},
-            "shipping_fee": "0",
-            "packages": [{"package_id": "PK1", "status": "AWAITING_SHIPMENT"}],
-            "lines": [_line()],
-        }
-    )
+    order = OrderIn.model_validate(_order(created_at="2026-11-20T11:00:00+01:00"))
 
     assert order.created_at == datetime(2026, 11, 20, 10, tzinfo=UTC)
 
@@ -159,17 +162,7 @@ def test_an_order_created_in_the_schema_form_is_read_as_utc() -> None:
 def test_an_order_as_sent_writes_each_amount_and_time_one_way() -> None:
     def sent(**changes: Any) -> dict[str, Any]:
         line = {**_line(), **changes.pop("line", {})}
-        body = {
-            "order_id": "O1",
-            "seller_id": "S1",
-            "currency": "USD",
-            "created_at": "2026-11-20T10:00:00Z",
-            "buyer": {"name": "Ana", "email": "ana@example.com"},
-            "shipping_fee": "5.90",
-            "packages": [{"package_id": "PK1", "status": "AWAITING_SHIPMENT"}],
-            "lines": [line],
-            **changes,
-        }
+        body = _order(**{"shipping_fee": "5.90", "lines": [line], **changes})
         return OrderIn.model_validate(body).as_sent()
 
     same = sent(

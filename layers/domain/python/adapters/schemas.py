@@ -10,6 +10,7 @@ like, never a regular expression.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -375,15 +376,21 @@ class OrderIn(_Input):
 
 
 def _amounts_one_way(model: type[BaseModel], dumped: dict[str, Any]) -> dict[str, Any]:
-    amounts = {
-        name
-        for name, field in model.model_fields.items()
-        if any(getattr(check, "func", None) is _decimal_string for check in field.metadata)
-    }
+    amounts = _amount_fields(model)
     return {
         name: str(Decimal(value).normalize()) if name in amounts else value
         for name, value in dumped.items()
     }
+
+
+@functools.cache
+def _amount_fields(model: type[BaseModel]) -> frozenset[str]:
+    """The model's fields that are amounts (found once per model, not per request)."""
+    return frozenset(
+        name
+        for name, field in model.model_fields.items()
+        if any(getattr(check, "func", None) is _decimal_string for check in field.metadata)
+    )
 
 
 # -- responses -------------------------------------------------------------------------
