@@ -25,8 +25,6 @@ from domain.errors import (
 )
 from domain.limits import MAX_ITEMS, MAX_NOTE_LENGTH
 from domain.model import (
-    NOT_YET_SHIPPED,
-    WHOLE_CANCEL_ORDER_STATUSES,
     Components,
     Line,
     Order,
@@ -250,11 +248,10 @@ def _units_to_cancel(order: Order, request: CancellationRequest) -> list[tuple[L
 
 
 def _order_units(order: Order) -> list[tuple[Line, int]]:
-    status = order.status
-    if status not in WHOLE_CANCEL_ORDER_STATUSES:
+    if not order.whole_cancellable:
         raise OrderNotCancellable(
-            f"order {order.order_id} is {status}; whole orders can be cancelled only while "
-            "awaiting shipment or collection"
+            f"order {order.order_id} is {order.status}; whole orders can be cancelled only "
+            "while awaiting shipment or collection"
         )
     return [(line, line.remaining_quantity) for line in order.lines if line.remaining_quantity]
 
@@ -267,13 +264,12 @@ def _package_units(order: Order, request: CancellationRequest) -> list[tuple[Lin
             f"order {order.order_id} has no package {package_id}",
             (FieldError("package_id", "unknown package"),),
         )
-    status = order.status
-    if status not in WHOLE_CANCEL_ORDER_STATUSES:
+    if not order.whole_cancellable:
         raise OrderNotCancellable(
-            f"order {order.order_id} is {status}; packages can be cancelled only while the "
-            "order is awaiting shipment or collection"
+            f"order {order.order_id} is {order.status}; packages can be cancelled only while "
+            "the order is awaiting shipment or collection"
         )
-    if package.status not in NOT_YET_SHIPPED:
+    if not order.package_eligibility(package).cancellable:
         raise PackageNotCancellable(
             f"package {package_id} is {package.status}",
             (FieldError("package_id", f"package is {package.status}"),),
@@ -304,11 +300,10 @@ def _item_units(order: Order, request: CancellationRequest) -> list[tuple[Line, 
             + ", ".join(r.line_id for r in request.items if order.line(r.line_id) is None),
             tuple(unknown),
         )
-    status = order.status
-    if status is not OrderStatus.AWAITING_SHIPMENT:
+    if not order.items_cancellable:
         raise OrderNotCancellable(
-            f"order {order.order_id} is {status}; items can be cancelled only while the order "
-            "is awaiting shipment"
+            f"order {order.order_id} is {order.status}; items can be cancelled only while the "
+            "order is awaiting shipment"
         )
     lines = [
         (index, item, _known_line(order, item.line_id)) for index, item in enumerate(request.items)
@@ -316,8 +311,7 @@ def _item_units(order: Order, request: CancellationRequest) -> list[tuple[Line, 
     not_cancellable = [
         FieldError(f"items[{index}].line_id", _item_problem(order, line))
         for index, _item, line in lines
-        if line.remaining_quantity == 0
-        or order.package_of(line).status is not PackageStatus.AWAITING_SHIPMENT
+        if not order.line_eligibility(line).item_cancellable
     ]
     if not_cancellable:
         raise ItemNotCancellable(

@@ -238,12 +238,23 @@ class Order:
     def product_ids(self) -> frozenset[str]:
         return frozenset(line.product_id for line in self.lines)
 
-    # -- eligibility ------------------------------------------------------------------
+    # -- eligibility: the one statement of what may be cancelled, which the order's view
+    # shows and domain.cancellation enforces --------------------------------------------
+    @property
+    def whole_cancellable(self) -> bool:
+        """The whole order, or one of its packages not yet shipped, may be cancelled."""
+        return self.status in WHOLE_CANCEL_ORDER_STATUSES
+
+    @property
+    def items_cancellable(self) -> bool:
+        """Units of its lines may be cancelled one by one (in packages awaiting shipment)."""
+        return self.status is OrderStatus.AWAITING_SHIPMENT
+
     def line_eligibility(self, line: Line) -> LineEligibility:
         reason: IneligibleReason | None = None
         if line.remaining_quantity == 0:
             reason = IneligibleReason.FULLY_CANCELLED
-        elif self.status is not OrderStatus.AWAITING_SHIPMENT:
+        elif not self.items_cancellable:
             reason = IneligibleReason.ORDER_NOT_AWAITING_SHIPMENT
         elif self.package_of(line).status is not PackageStatus.AWAITING_SHIPMENT:
             reason = IneligibleReason.PACKAGE_NOT_AWAITING_SHIPMENT
@@ -254,14 +265,14 @@ class Order:
     def package_eligibility(self, package: Package) -> PackageEligibility:
         if package.status is PackageStatus.CANCELLED:
             return PackageEligibility(False, IneligibleReason.FULLY_CANCELLED)
-        if self.status in WHOLE_CANCEL_ORDER_STATUSES and package.status in NOT_YET_SHIPPED:
+        if self.whole_cancellable and package.status in NOT_YET_SHIPPED:
             return PackageEligibility(True, None)
         return PackageEligibility(False, IneligibleReason.PACKAGE_NOT_CANCELLABLE)
 
     @property
     def actions(self) -> Actions:
         return Actions(
-            cancel_order=self.status in WHOLE_CANCEL_ORDER_STATUSES,
+            cancel_order=self.whole_cancellable,
             cancel_items=any(self.line_eligibility(line).item_cancellable for line in self.lines),
         )
 
