@@ -15,10 +15,12 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from adapters.aws_clients import dynamodb_client, ses_client
+from adapters.buyer_email import BuyerEmails
 from adapters.logs import service_logger
-from adapters.notification_store import CancellationKey, NotificationStore
-from adapters.notifier import DeliveryReport, Notifier, Outcome, SesMailer
+from adapters.notification_store import NotificationStore
+from adapters.ses_mailer import SesMailer, ses_backoff
 from adapters.settings import NotifySettings
+from domain.notification import CancellationKey, DeliveryReport, Notifier, Outcome
 
 # Emails in flight at once (EMAILS_IN_PARALLEL), within one batch. An email waits on three
 # calls (claim, send, record), two of them to DynamoDB: overlapping records hides those
@@ -33,9 +35,10 @@ metrics = Metrics()
 notifier = Notifier(
     NotificationStore(dynamodb_client(), settings.table_name),
     SesMailer(ses_client(), settings.marketplace_name),
+    BuyerEmails(settings.marketplace_name),
     sender=settings.sender,
-    marketplace_name=settings.marketplace_name,
     clock=lambda: datetime.now(UTC),
+    backoff=lambda: ses_backoff(settings.ses_retry_base),
 )
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 # botocore clients are thread-safe; the notifier keeps no state between deliveries.

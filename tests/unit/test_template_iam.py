@@ -18,7 +18,7 @@ long forms) and reports:
 
 ``NEEDS`` was drawn from the code: every DynamoDB call is in
 ``layers/domain/python/adapters/dynamodb_repository.py`` and ``notification_store.py``,
-SES in ``notifier.py``, Secrets Manager in ``functions/list_orders``. A transaction
+SES in ``ses_mailer.py``, Secrets Manager in ``functions/list_orders``. A transaction
 (``TransactWriteItems``) has no permission of its own: each of its actions needs its own
 (``Put``: PutItem, ``Update``: UpdateItem). The tests at the bottom feed the checker
 deliberately broken copies of the template, so that it is shown to catch each fault.

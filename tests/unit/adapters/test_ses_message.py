@@ -9,8 +9,9 @@ from email.message import EmailMessage
 import pytest
 
 from adapters.buyer_email import RenderedEmail, render_cancellation_email
-from adapters.notifier import SendFailed, SesMailer, raw_message
+from adapters.ses_mailer import SesMailer, raw_message
 from domain.model import Buyer
+from domain.notification import SendFailed
 from tests.unit.domain.builders import apply, items_request, line
 from tests.unit.email.helpers import MUG, order_for
 

@@ -21,12 +21,15 @@ EMAIL = {"TABLE_NAME": "orders", "EMAIL_SENDER": "orders@example.com"}
 def test_defaults_are_the_template_parameters_defaults() -> None:
     cancel = CancelSettings.from_environment({"TABLE_NAME": "orders"})
     assert cancel == CancelSettings("orders", "seller_id", timedelta(hours=168))
-    assert NotifySettings.from_environment(EMAIL).emails_in_parallel == 4
+    notify = NotifySettings.from_environment(EMAIL)
+    assert (notify.emails_in_parallel, notify.ses_retry_base) == (4, timedelta(milliseconds=200))
     reconcile = ReconcileSettings.from_environment(EMAIL)
-    assert (reconcile.marketplace_name, reconcile.pending_after) == (
-        "Marketplace",
-        timedelta(minutes=10),
-    )
+    assert (
+        reconcile.marketplace_name,
+        reconcile.pending_after,
+        reconcile.ses_retry_base,
+        reconcile.settle,
+    ) == ("Marketplace", timedelta(minutes=10), timedelta(milliseconds=200), timedelta(minutes=1))
     assert TokenClaimsSettings.from_environment({}).seller_id_claim == "seller_id"
 
 
@@ -35,10 +38,23 @@ def test_values_from_the_environment() -> None:
         {"TABLE_NAME": "t", "SELLER_ID_CLAIM": "tenant", "PAGE_TOKEN_SECRET_ARN": "arn:secret"}
     )
     assert listing == ListOrdersSettings("t", "tenant", "arn:secret")
-    notify = NotifySettings.from_environment({**EMAIL, "EMAILS_IN_PARALLEL": "16"})
-    assert notify.emails_in_parallel == 16
-    reconcile = ReconcileSettings.from_environment({**EMAIL, "PENDING_NOTIFICATION_MINUTES": "0"})
-    assert reconcile.pending_after == timedelta()
+    notify = NotifySettings.from_environment(
+        {**EMAIL, "EMAILS_IN_PARALLEL": "16", "SES_RETRY_BASE_MILLISECONDS": "1000"}
+    )
+    assert (notify.emails_in_parallel, notify.ses_retry_base) == (16, timedelta(seconds=1))
+    reconcile = ReconcileSettings.from_environment(
+        {
+            **EMAIL,
+            "PENDING_NOTIFICATION_MINUTES": "0",
+            "SES_RETRY_BASE_MILLISECONDS": "0",
+            "RECONCILE_SETTLE_SECONDS": "0",
+        }
+    )
+    assert (reconcile.pending_after, reconcile.ses_retry_base, reconcile.settle) == (
+        timedelta(),
+        timedelta(),
+        timedelta(),
+    )
 
 
 @pytest.mark.parametrize(
@@ -55,6 +71,11 @@ def test_values_from_the_environment() -> None:
         (NotifySettings, {**EMAIL, "EMAILS_IN_PARALLEL": "17"}, "from 1 to 16"),
         (NotifySettings, {**EMAIL, "EMAILS_IN_PARALLEL": "-1"}, "EMAILS_IN_PARALLEL"),
         (ReconcileSettings, {**EMAIL, "PENDING_NOTIFICATION_MINUTES": "ten"}, "PENDING_"),
+        (NotifySettings, {**EMAIL, "SES_RETRY_BASE_MILLISECONDS": "1001"}, "from 0 to 1000"),
+        (ReconcileSettings, {**EMAIL, "SES_RETRY_BASE_MILLISECONDS": "0.2"}, "SES_RETRY_BASE"),
+        (ReconcileSettings, {**EMAIL, "SES_RETRY_BASE_MILLISECONDS": "-1"}, "SES_RETRY_BASE"),
+        (ReconcileSettings, {**EMAIL, "RECONCILE_SETTLE_SECONDS": "3601"}, "from 0 to 3600"),
+        (ReconcileSettings, {**EMAIL, "RECONCILE_SETTLE_SECONDS": "1m"}, "RECONCILE_SETTLE"),
     ],
 )
 def test_a_bad_setting_stops_the_start_naming_its_variable(

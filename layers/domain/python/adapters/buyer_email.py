@@ -513,3 +513,18 @@ def _remaining_html(remaining: Sequence[_Item]) -> str:
     plain = "padding:4px 0;border-bottom:0;"
     rows = "".join("<tr>" + _cell(_item_label(item), style=plain) + "</tr>\n" for item in remaining)
     return _heading("Still on their way") + _paragraph(STILL_COMING, bottom=6) + _table(rows)
+
+
+class BuyerEmails:
+    """The ``Renderer`` of ``domain.notification``: the email from the notice stored with a
+    cancellation, or from its order for one stored before notices were."""
+
+    def __init__(self, marketplace_name: str) -> None:
+        self._marketplace_name = marketplace_name
+
+    def __call__(self, source: BuyerNotice | Order, cancellation: Cancellation) -> RenderedEmail:
+        if isinstance(source, Order):
+            return render_cancellation_email(
+                source, cancellation, marketplace_name=self._marketplace_name
+            )
+        return render_notice_email(source, cancellation, marketplace_name=self._marketplace_name)

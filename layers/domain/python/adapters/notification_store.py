@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -39,42 +37,10 @@ from adapters.table_keys import (
     pending_since,
     updated_pk_of_day,
 )
-from domain.buyer_notice import BuyerNotice
 from domain.cancellation import Cancellation
 from domain.model import Order
-
-
-class ClaimRefusal(StrEnum):
-    ALREADY_SENT = "ALREADY_SENT"
-    ALREADY_FAILED = "ALREADY_FAILED"
-    IN_FLIGHT = "IN_FLIGHT"
-    MISSING = "MISSING"
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    pk: str
-    sk: str
-    token: str
-    cancellation: Cancellation
-    attempts: int
-    # An earlier attempt's outcome was unknown: the email may already be out.
-    maybe_sent: bool = False
-    # None for a cancellation stored before notices were: its order has what the email needs.
-    notice: BuyerNotice | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CancellationKey:
-    pk: str
-    sk: str
-
-
-@dataclass(frozen=True, slots=True)
-class StoredOrder:
-    order: Order
-    stored_status: str | None
-    cancellations: tuple[Cancellation, ...]
+from domain.notification import CancellationKey, Claim, ClaimRefusal
+from domain.reconciliation import StoredOrder
 
 
 class NotificationStore:

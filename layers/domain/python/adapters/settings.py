@@ -97,13 +97,19 @@ class CancelSettings(SellerApiSettings):
 class EmailSettings(TableSettings):
     sender: str
     marketplace_name: str
+    # The scale of the notifier's pauses between the SES sends of one email: each drawn
+    # up to 2, 4, then 8 times this, at most 2 s (so above 1 s it changes nothing); with
+    # zero, a send is tried again at once.
+    ses_retry_base: timedelta
 
     @classmethod
     def _read(cls, env: _Environment) -> dict[str, Any]:
+        milliseconds = env.integer("SES_RETRY_BASE_MILLISECONDS", 200, minimum=0, maximum=1000)
         return {
             **super()._read(env),
             "sender": env.address("EMAIL_SENDER"),
             "marketplace_name": env.text("MARKETPLACE_NAME", "Marketplace"),
+            "ses_retry_base": timedelta(milliseconds=milliseconds),
         }
 
 
@@ -122,11 +128,19 @@ class NotifySettings(EmailSettings):
 @dataclass(frozen=True)
 class ReconcileSettings(EmailSettings):
     pending_after: timedelta
+    # Writes stamped less than this before now may still be landing: a scheduled run
+    # checks the orders they changed on its next run.
+    settle: timedelta
 
     @classmethod
     def _read(cls, env: _Environment) -> dict[str, Any]:
         minutes = env.integer("PENDING_NOTIFICATION_MINUTES", 10, minimum=0, maximum=7 * 24 * 60)
-        return {**super()._read(env), "pending_after": timedelta(minutes=minutes)}
+        seconds = env.integer("RECONCILE_SETTLE_SECONDS", 60, minimum=0, maximum=60 * 60)
+        return {
+            **super()._read(env),
+            "pending_after": timedelta(minutes=minutes),
+            "settle": timedelta(seconds=seconds),
+        }
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from adapters.buyer_email import RenderedEmail
-from adapters.notification_store import CancellationKey, Claim, ClaimRefusal
-from adapters.notifier import SendFailed
 from domain.buyer_notice import BuyerNotice
 from domain.cancellation import Cancellation
 from domain.model import Order
+from domain.notification import CancellationKey, Claim, ClaimRefusal, SendFailed
 
 
 @dataclass

@@ -1,51 +1,61 @@
 """The one path by which a buyer is emailed about a cancellation, used by the stream
-consumer and by the reconciler alike: claim, render, send through SES, record. The claim
-brings what the email needs, so an email costs two calls to the store; a cancellation
-stored without its ``BuyerNotice`` (before notices were) costs a read of its order too.
+consumer and by the reconciler alike: claim, render, send, record. The claim brings what
+the email needs, so an email costs two calls to the store; a cancellation stored without
+its ``BuyerNotice`` (before notices were) costs a read of its order too.
 
 Exactly once: a claimed cancellation is sent by one sender at a time, and one recorded
-``SENT`` is never sent again. When SES's answer is lost (a timeout after the request
-left), the claim is released and the email goes out again later: at most one extra
-email, never none.
+``SENT`` is never sent again. When the mail service's answer is lost (a timeout after the
+request left), the claim is released and the email goes out again later: at most one
+extra email, never none.
+
+Written against ports: the store (``DeliveryStore``), the mail service (``Mailer``), the
+email's writer (``Renderer``), a clock and a backoff.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.errors import MessageError
-from email.header import Header
-from email.headerregistry import Address
-from email.utils import formataddr, make_msgid
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    ConnectTimeoutError,
-    EndpointConnectionError,
-)
-
-from adapters.buyer_email import RenderedEmail, render_cancellation_email, render_notice_email
-from adapters.notification_store import CancellationKey, Claim, ClaimRefusal
 from domain.buyer_notice import BuyerNotice
 from domain.cancellation import Cancellation
 from domain.model import Order
-from domain.retry import Backoff, FullJitterBackoff, attempts
+from domain.retry import Backoff, attempts
 
-# SES errors that no retry will cure: this message or this address is refused. Errors of
-# the sender's own setup (an unverified domain, paused sending) are not among them: once
-# fixed, every pending email goes out, and the pending-age alarm says meanwhile.
-PERMANENT_SES_ERRORS = frozenset({"MessageRejected", "InvalidParameterValue"})
 # After this many claims without a delivery the notification is FAILED (and alarmed on).
 MAX_CLAIMS = 10
-CRLF = "\r\n"
-BASE64_LINE = 76
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationKey:
+    """Where a cancellation, and its notification, is stored."""
+
+    pk: str
+    sk: str
+
+
+class ClaimRefusal(StrEnum):
+    ALREADY_SENT = "ALREADY_SENT"
+    ALREADY_FAILED = "ALREADY_FAILED"
+    IN_FLIGHT = "IN_FLIGHT"
+    MISSING = "MISSING"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    pk: str
+    sk: str
+    token: str
+    cancellation: Cancellation
+    attempts: int
+    # An earlier attempt's outcome was unknown: the email may already be out.
+    maybe_sent: bool = False
+    # None for a cancellation stored before notices were: its order has what the email needs.
+    notice: BuyerNotice | None = None
 
 
 class Outcome(StrEnum):
@@ -68,7 +78,7 @@ class SendFailed(Exception):
 
 
 class DeliveryStore(Protocol):
-    """``NotificationStore``'s delivery calls; each is one DynamoDB call."""
+    """The notification store's delivery calls; each is one call to the store."""
 
     def claim(
         self, key: CancellationKey, now: datetime, lease: timedelta
@@ -83,85 +93,18 @@ class DeliveryStore(Protocol):
     def order_of(self, claim: Claim) -> Order | None: ...
 
 
-class Mailer(Protocol):
-    def send(self, sender: str, recipient: str, email: RenderedEmail) -> str:
+class Mailer[Email](Protocol):
+    def send(self, sender: str, recipient: str, email: Email) -> str:
         """Send; the provider's message id, or ``SendFailed``."""
         ...
 
 
-class SesMailer:
-    """SES v1 SendRawEmail with a multipart/alternative message (text and HTML)."""
-
-    def __init__(self, client: Any, sender_name: str) -> None:
-        self._client = client
-        self._sender_name = sender_name
-
-    def send(self, sender: str, recipient: str, email: RenderedEmail) -> str:
-        try:
-            raw = raw_message(self._sender_name, sender, recipient, email)
-        except (ValueError, TypeError, AttributeError, IndexError, MessageError) as error:
-            raise SendFailed(
-                f"no valid message to {recipient!r}: {error}", permanent=True
-            ) from error
-        try:
-            response = self._client.send_raw_email(
-                Source=sender, Destinations=[recipient], RawMessage={"Data": raw}
-            )
-        except ClientError as error:
-            code = str(error.response.get("Error", {}).get("Code", ""))
-            raise SendFailed(
-                code or "ClientError", permanent=code in PERMANENT_SES_ERRORS
-            ) from error
-        except (EndpointConnectionError, ConnectTimeoutError) as error:
-            raise SendFailed(type(error).__name__, permanent=False) from error
-        except BotoCoreError as error:
-            # The request may have reached SES: assume it might have been sent.
-            raise SendFailed(type(error).__name__, permanent=False, maybe_sent=True) from error
-        return str(response["MessageId"])
-
-
-def raw_message(sender_name: str, sender: str, recipient: str, email: RenderedEmail) -> bytes:
-    """A multipart/alternative message: the text part, then the HTML part, each UTF-8 in
-    base64; a ``ValueError`` (or another error of the ``email`` package) when no valid
-    message can be written to ``recipient``.
-
-    Written out here rather than through ``email.message.EmailMessage``, whose header
-    registry costs more per message than the SES call itself; the ``email`` package still
-    checks the address and encodes the subject and the sender's name.
-    """
-    for value in (sender_name, sender, recipient, email.subject):
-        if "\r" in value or "\n" in value:
-            raise ValueError(f"a header cannot hold a line break: {value!r}")
-    Address(addr_spec=recipient)
-    # "=_" never occurs in base64, so no part can hold the boundary.
-    boundary = f"=_{uuid.uuid4().hex}"
-    lines = [
-        f"From: {formataddr((sender_name, sender))}",
-        f"To: {recipient}",
-        f"Subject: {Header(email.subject, header_name='Subject').encode(linesep=CRLF)}",
-        f"Message-ID: {make_msgid(domain=sender.partition('@')[2] or None)}",
-        "MIME-Version: 1.0",
-        "Content-Type: multipart/alternative;",
-        f' boundary="{boundary}"',
-        "",
-    ]
-    for subtype, body in (("plain", email.text), ("html", email.html)):
-        encoded = base64.b64encode(body.encode()).decode("ascii")
-        lines += [
-            f"--{boundary}",
-            f'Content-Type: text/{subtype}; charset="utf-8"',
-            "Content-Transfer-Encoding: base64",
-            "",
-            *(encoded[i : i + BASE64_LINE] for i in range(0, len(encoded), BASE64_LINE)),
-        ]
-    lines += [f"--{boundary}--", ""]
-    return CRLF.join(lines).encode("ascii")
-
-
-def ses_backoff() -> Backoff:
-    """Between the sends of one email that SES throttled or failed to answer: four sends
-    within ten seconds, pauses up to 0.4, 0.8 and 1.6 s."""
-    return FullJitterBackoff(budget_seconds=10.0, base_seconds=0.2, cap_seconds=2.0, max_attempts=4)
+class Renderer[Email](Protocol):
+    def __call__(self, source: BuyerNotice | Order, cancellation: Cancellation) -> Email:
+        """The buyer's email about ``cancellation``, written from the notice stored with it
+        or (a cancellation stored before notices were) from its order; ``ValueError`` when
+        none can be written."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -172,22 +115,23 @@ class DeliveryReport:
     detail: str = ""
 
 
-class Notifier:
+class Notifier[Email]:
     def __init__(
         self,
         store: DeliveryStore,
-        mailer: Mailer,
+        mailer: Mailer[Email],
+        render: Renderer[Email],
         *,
         sender: str,
-        marketplace_name: str,
         clock: Callable[[], datetime],
+        backoff: Callable[[], Backoff],
         lease: timedelta = timedelta(minutes=5),
-        backoff: Callable[[], Backoff] = ses_backoff,
     ) -> None:
+        """``backoff``: a fresh one per email, for the pauses between its sends."""
         self._store = store
         self._mailer = mailer
+        self._render = render
         self._sender = sender
-        self._marketplace_name = marketplace_name
         self._clock = clock
         self._lease = lease
         self._backoff = backoff
@@ -239,13 +183,6 @@ class Notifier:
         reason = last_failure.reason if last_failure else "unknown"
         self._store.release(claimed, reason)
         return report(Outcome.LEFT_PENDING, reason)
-
-    def _render(self, source: BuyerNotice | Order, cancellation: Cancellation) -> RenderedEmail:
-        if isinstance(source, Order):
-            return render_cancellation_email(
-                source, cancellation, marketplace_name=self._marketplace_name
-            )
-        return render_notice_email(source, cancellation, marketplace_name=self._marketplace_name)
 
     def _unknown_outcome(
         self,

@@ -5,25 +5,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from adapters.buyer_email import render_cancellation_email
-from adapters.notification_store import CancellationKey
-from adapters.notifier import Notifier, Outcome, SendFailed
+from adapters.buyer_email import BuyerEmails, RenderedEmail, render_cancellation_email
 from domain.model import Buyer
+from domain.notification import CancellationKey, Notifier, Outcome, SendFailed
 from domain.retry import NoBackoff
-from tests.unit.adapters.fakes import FakeDeliveryStore, FakeMailer
 from tests.unit.domain.builders import apply, items_request, order_request, split_order
 from tests.unit.email.helpers import MUG, order_for
+from tests.unit.services.notification_fakes import FakeDeliveryStore, FakeMailer
 
 SENDER = "orders@example.com"
 MARKETPLACE = "ACME Marketplace"
 
 
-def notifier(store: FakeDeliveryStore, mailer: FakeMailer) -> Notifier:
+def notifier(store: FakeDeliveryStore, mailer: FakeMailer) -> Notifier[RenderedEmail]:
     return Notifier(
         store,
         mailer,
+        BuyerEmails(MARKETPLACE),
         sender=SENDER,
-        marketplace_name=MARKETPLACE,
         clock=lambda: datetime(2026, 11, 21, 10, 0, tzinfo=UTC),
         backoff=lambda: NoBackoff(attempts=4),
     )
