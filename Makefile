@@ -214,22 +214,22 @@ deploy-console: venv ## Upload the console to the deployed stack STACK and write
 
 .PHONY: openapi
 openapi: venv ## Write docs/openapi.json, the OpenAPI document generated from the handlers (commit it)
-	$(PY) -m local_runtime.openapi --output docs/openapi.json
+	$(PY) -m scripts.openapi --output docs/openapi.json
 
 SELLER ?= seller-acme
 SCOPES ?= orders.read orders.write
 .PHONY: token
 token: venv ## Mint a local token: make token SELLER=seller-acme SCOPES="orders.read orders.write"
-	@$(PY) -m local_runtime.tokens --seller "$(SELLER)" --scopes "$(SCOPES)"
+	@$(PY) -m local_runtime.commands.token --seller "$(SELLER)" --scopes "$(SCOPES)"
 
 .PHONY: invoke
 invoke: venv ## Run one function on a sample event against the running local stack: make invoke FN=list_orders EVENT=events/list_orders.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json" >&2; exit 2; }
-	$(PY) -m local_runtime.invoke "$(FN)" "$(EVENT)"
+	$(PY) -m local_runtime.commands.invoke "$(FN)" "$(EVENT)"
 
 .PHONY: reconcile
 reconcile: venv ## Run the reconciliation once against the running local stack
-	$(PY) -m local_runtime.invoke reconcile events/reconcile_schedule.json
+	$(PY) -m local_runtime.commands.invoke reconcile events/reconcile_schedule.json
 
 .PHONY: bench
 bench: local-deps build ## Speed, memory and DynamoDB work, each against an interleaved baseline; writes bench/results.json

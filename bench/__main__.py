@@ -23,7 +23,7 @@ sys.path.insert(0, str(PROJECT_ROOT / "layers" / "domain" / "python"))
 
 from bench import cold_start, report
 from bench.api_figures import Figures
-from bench.instances import InstancePool
+from bench.instances import function_runtime
 from bench.workload import Api
 from local_runtime.stack import LocalStack
 
@@ -91,9 +91,8 @@ def main() -> int:
             print("cold imports ...", flush=True)
             metrics += cold_start.measure(functions, environment)
             print(report.table(metrics), flush=True)
-        pool = InstancePool(functions, environment)
-        try:
-            figures = Figures(stack, pool, Api(stack, pool, SELLER), options.orders)
+        with function_runtime(functions, stack.region, environment) as runtime:
+            figures = Figures(stack, runtime, Api(stack, runtime, SELLER), options.orders)
             for name, label, step in (
                 ("ingestion", f"ingesting {options.orders:,} orders", figures.ingestion),
                 ("listing", "listing", figures.listing),
@@ -108,8 +107,6 @@ def main() -> int:
                 figures_of_step = step()
                 print(report.table(figures_of_step), flush=True)
                 metrics += figures_of_step
-        finally:
-            pool.close()
     print()
     print(report.table(metrics))
     full_run = not only and options.orders == ORDERS

@@ -8,13 +8,13 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any
 
 from adapters import table_keys as keys
-from bench.instances import InstancePool, Invocation
 from bench.report import Metric, Summary, percentile
 from bench.workload import (
     PRODUCTS,
@@ -25,6 +25,7 @@ from bench.workload import (
     order_id,
 )
 from local_runtime.event_sources import StreamPoller, stream_subscriptions
+from local_runtime.functions.runtime import AwsCall, FunctionRuntime, Invocation
 from local_runtime.stack import LocalStack
 
 PAGE_SIZE = 20
@@ -44,9 +45,11 @@ def function_of(stack: LocalStack, method: str, path: str) -> str:
 
 
 class Figures:
-    def __init__(self, stack: LocalStack, pool: InstancePool, api: Api, orders: int) -> None:
+    def __init__(
+        self, stack: LocalStack, functions: FunctionRuntime, api: Api, orders: int
+    ) -> None:
         self.stack = stack
-        self.pool = pool
+        self.functions = functions
         self.api = api
         self.orders = orders
         self.reader = function_of(stack, "GET", "/orders")
@@ -63,9 +66,22 @@ class Figures:
         assert answer.status == 201, answer
         return str(body["order_id"])
 
+    @contextmanager
+    def counting_dynamodb_calls(self) -> Iterator[list[AwsCall]]:
+        """While inside, the list gets the instances' DynamoDB calls, each once the
+        invocation that made it has ended; ``Invocation.calls`` gets their AWS calls."""
+        calls: list[AwsCall] = []
+
+        def keep(call: AwsCall) -> None:
+            if call.service == "dynamodb":
+                calls.append(call)
+
+        with self.functions.watch(keep):
+            yield calls
+
     # -- ingestion ----------------------------------------------------------------------
     def ingestion(self, workers: int = 8) -> list[Metric]:
-        self.pool.warm(self.ingester, workers)
+        self.functions.warm(self.ingester, workers)
 
         def put(number: int) -> int:
             body = order_body(self.api.seller_id, number)
@@ -76,7 +92,6 @@ class Figures:
             statuses = Counter(executor.map(put, range(self.orders)))
         elapsed = time.perf_counter() - started
         assert statuses == {201: self.orders}, statuses
-        self.pool.take_invocations()
         return [
             Metric(
                 f"ingestion of {self.orders:,} orders, {workers} instances",
@@ -87,20 +102,22 @@ class Figures:
         ]
 
     # -- listing --------------------------------------------------------------------------
-    def _walk(self, query: str) -> tuple[int, int, list[Invocation]]:
-        self.pool.take_invocations()
-        returned = pages = 0
+    def _walk(self, query: str) -> tuple[int, list[list[AwsCall]]]:
+        """The orders returned, and each page's DynamoDB calls."""
+        returned = 0
+        pages: list[list[AwsCall]] = []
         token = ""
         while True:
-            answer = self.api.request("GET", f"/orders?page_size={PAGE_SIZE}{query}{token}")
+            with self.counting_dynamodb_calls() as calls:
+                answer = self.api.request("GET", f"/orders?page_size={PAGE_SIZE}{query}{token}")
             assert answer.status == 200, answer
             returned += len(answer.body["orders"])
-            pages += 1
+            assert {call.function_id for call in calls} == {self.reader}, calls
+            pages.append(calls)
             if not answer.body["next_page_token"]:
                 break
             token = f"&page_token={answer.body['next_page_token']}"
-        invocations = [i for function, i in self.pool.take_invocations() if function == self.reader]
-        return returned, pages, invocations
+        return returned, pages
 
     def listing(self) -> list[Metric]:
         products = "".join(f"&product_id=P-{n:02d}" for n in range(K_PRODUCTS))
@@ -120,9 +137,9 @@ class Figures:
                 K_PRODUCTS + 1,
             ),
         ):
-            returned, pages, invocations = self._walk(query)
-            read = sum(i.items_read for i in invocations)
-            per_page = [len(i.calls) for i in invocations]
+            returned, pages = self._walk(query)
+            read = sum(call.items_read for page in pages for call in page)
+            per_page = [len(page) for page in pages]
             metrics.append(
                 Metric(
                     f"{label}: items read per order returned",
@@ -130,7 +147,7 @@ class Figures:
                     "items/order",
                     "max" if target else None,
                     target,
-                    note=f"{returned} orders in {pages} pages of {PAGE_SIZE}",
+                    note=f"{returned} orders in {len(pages)} pages of {PAGE_SIZE}",
                 )
             )
             metrics.append(
@@ -177,19 +194,18 @@ class Figures:
         )
         metrics = []
         for label, target, call in requests:
-            self.pool.take_invocations()
-            answer = call()
+            with self.counting_dynamodb_calls() as calls:
+                answer = call()
             assert answer.status < 300, (label, answer)
-            (_function, invocation), *others = self.pool.take_invocations()
-            assert not others, others
+            assert len({call.function_id for call in calls}) == 1, calls
             metrics.append(
                 Metric(
                     f"{label}: DynamoDB calls",
-                    len(invocation.calls),
+                    len(calls),
                     "calls",
                     "max",
                     target,
-                    note=" ".join(invocation.calls),
+                    note=" ".join(call.operation for call in calls),
                 )
             )
         return metrics
@@ -202,25 +218,27 @@ class Figures:
         table = self.stack.table_name
         template_order = self.fresh_order()
         orders = [self.fresh_order() for _ in range(LATENCY_SAMPLES)]
-        with self.pool.instance(self.writer) as instance:
-            self._submit(instance, template_order)
-            order_items = client.query(
-                TableName=table,
-                KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={
-                    ":pk": {"S": keys.order_pk(self.api.seller_id, template_order)}
-                },
-                ConsistentRead=True,
-            )["Items"]
-            order_item = next(i for i in order_items if i["sk"]["S"] == "ORDER")
-            cancellation_item = next(
-                i for i in order_items if i["sk"]["S"].startswith("CANCELLATION")
-            )
-            handler_ms: list[float] = []
-            raw_ms: list[float] = []
-            for index, order in enumerate(orders):
-                handler_ms.append(self._submit(instance, order).seconds * 1000)
-                raw_ms.append(self._raw_submit(client, table, order_item, cancellation_item, index))
+        # One after another, every submit goes to the instance the last one left idle.
+        self._submit(template_order)
+        order_items = client.query(
+            TableName=table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={
+                ":pk": {"S": keys.order_pk(self.api.seller_id, template_order)}
+            },
+            ConsistentRead=True,
+        )["Items"]
+        order_item = next(i for i in order_items if i["sk"]["S"] == "ORDER")
+        cancellation_item = next(i for i in order_items if i["sk"]["S"].startswith("CANCELLATION"))
+        handler_ms: list[float] = []
+        raw_ms: list[float] = []
+        instances = set()
+        for index, order in enumerate(orders):
+            invocation = self._submit(order)
+            instances.add(invocation.instance)
+            handler_ms.append(invocation.seconds * 1000)
+            raw_ms.append(self._raw_submit(client, table, order_item, cancellation_item, index))
+        assert len(instances) == 1, instances
         ratios = {
             "p50": percentile(handler_ms, 0.5) / percentile(raw_ms, 0.5),
             "p99": percentile(handler_ms, 0.99) / percentile(raw_ms, 0.99),
@@ -240,14 +258,14 @@ class Figures:
             for name, ratio in ratios.items()
         ]
 
-    def _submit(self, instance: Any, order: str) -> Invocation:
+    def _submit(self, order: str) -> Invocation:
         event = self.api.event(
             "POST",
             f"/orders/{order}/cancellations",
             one_unit(),
             [("idempotency-key", str(uuid.uuid4()))],
         )
-        invocation: Invocation = instance.invoke(event)
+        invocation = self.functions.invocation(self.writer, event)
         assert invocation.error is None and invocation.result["statusCode"] == 201, invocation
         return invocation
 
@@ -317,14 +335,15 @@ class Figures:
     def contention(self) -> list[Metric]:
         """32 one-unit cancellations of one line, one instance each, all at once ÷ the same
         32 one after another on one instance; rounds interleaved."""
-        self.pool.warm(self.writer, CONTENDERS)
+        self.functions.warm(self.writer, CONTENDERS)
         ratios: list[float] = []
         unavailable: list[int] = []
         over_cancelled = 0
         failures: Counter[int] = Counter()
         for _ in range(CONTENTION_ROUNDS):
-            sequential = self._contention_round(concurrent=False)
-            concurrent = self._contention_round(concurrent=True)
+            with self.counting_dynamodb_calls():
+                sequential = self._contention_round(concurrent=False)
+                concurrent = self._contention_round(concurrent=True)
             for statuses, _seconds, over in (sequential, concurrent):
                 over_cancelled += over
                 failures.update(s for s in statuses.elements() if s != 201)
@@ -375,17 +394,17 @@ class Figures:
         lock = threading.Lock()
         writes: list[int] = []
 
-        def status_of(invocation: Invocation) -> int:
-            writes.append(invocation.calls.count("TransactWriteItems"))
+        def status_of(event: dict[str, Any]) -> int:
+            invocation = self.functions.invocation(self.writer, event)
+            writes.append(sum(c.operation == "TransactWriteItems" for c in invocation.calls))
             return 502 if invocation.error else int(invocation.result["statusCode"])
 
         if concurrent:
             barrier = threading.Barrier(CONTENDERS + 1)
 
             def contend(event: dict[str, Any]) -> None:
-                with self.pool.instance(self.writer) as instance:
-                    barrier.wait()
-                    status = status_of(instance.invoke(event))
+                barrier.wait()
+                status = status_of(event)
                 with lock:
                     statuses[status] += 1
 
@@ -398,11 +417,10 @@ class Figures:
                 thread.join()
             elapsed = time.perf_counter() - started
         else:
-            with self.pool.instance(self.writer) as instance:
-                started = time.perf_counter()
-                for event in events:
-                    statuses[status_of(instance.invoke(event))] += 1
-                elapsed = time.perf_counter() - started
+            started = time.perf_counter()
+            for event in events:
+                statuses[status_of(event)] += 1
+            elapsed = time.perf_counter() - started
         line = self.api.request("GET", f"/orders/{order}").body["lines"][0]
         over = max(0, line["cancelled_quantity"] - statuses[201]) + max(
             0, line["cancelled_quantity"] - quantity
@@ -417,7 +435,7 @@ class Figures:
         notifier = next(
             s.function_id for s in stream_subscriptions(self.stack.template.functions.values())
         )
-        self.pool.warm(notifier, 1)
+        self.functions.warm(notifier, 1)
         if self.stack.stream_poller is not None:
             self.stack.stream_poller.pause()
         batches: list[list[dict[str, Any]]] = []
@@ -446,9 +464,8 @@ class Figures:
         # The first round warms the function's code paths and gives the baseline a real email.
         for round_number in range(-1, NOTIFY_ROUNDS):
             batches.clear()
-            with self.pool.instance(self.writer) as instance:
-                for _ in range(NOTIFY_BATCH):
-                    self._submit(instance, self.fresh_order())
+            for _ in range(NOTIFY_BATCH):
+                self._submit(self.fresh_order())
             while stream.poll_once():
                 pass
             records = [record for batch in batches for record in batch]
@@ -465,8 +482,8 @@ class Figures:
                 return time.perf_counter() - started
 
             def through_handler(records: list[dict[str, Any]] = records) -> Invocation:
-                with self.pool.instance(notifier) as instance:
-                    invocation = instance.invoke({"Records": records})
+                with self.counting_dynamodb_calls():
+                    invocation = self.functions.invocation(notifier, {"Records": records})
                 assert invocation.error is None, invocation.error
                 assert not invocation.result["batchItemFailures"], invocation.result
                 return invocation
@@ -479,7 +496,8 @@ class Figures:
                 invocation = through_handler()
             if round_number >= 0:
                 ratios.append(invocation.seconds / baseline)
-                calls_per_email.append(len(invocation.calls) / NOTIFY_BATCH)
+                dynamodb = sum(call.service == "dynamodb" for call in invocation.calls)
+                calls_per_email.append(dynamodb / NOTIFY_BATCH)
         emails = len(self.stack.outbox()) - sent_before
         expected = (NOTIFY_ROUNDS + 1) * NOTIFY_BATCH * 2
         assert emails == expected, (emails, expected)

@@ -10,8 +10,8 @@ calls fail. Each check writes its figures to ``bench/reliability.json``; any mis
 - contention with the ship racing: nothing over-cancelled, nothing cancelled after the ship;
 - money: the refund properties at 100,000 random cancellation sequences each.
 
-Functions run as in Lambda (bench.instances): a process per instance; the faults are
-injected there through botocore's events.
+Functions run as in Lambda, in the local runtime (``local_runtime.functions``): a process
+per instance; the faults are put in the way of their AWS calls by its interceptions.
 """
 
 from __future__ import annotations
@@ -27,15 +27,18 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-from bench.instances import Fault, InstancePool, Invocation
+from bench.instances import Fault, function_runtime, injected
 from bench.report import Metric, table
-from bench.workload import Api, one_unit, order_body
+from bench.workload import Answer, Api, one_unit, order_body
 from local_runtime import PROJECT_ROOT
 from local_runtime.event_sources import StreamPoller, scheduled_functions, stream_subscriptions
+from local_runtime.functions.runtime import Invocation
 from local_runtime.stack import LocalStack
 
 RESULTS_PATH = PROJECT_ROOT / "bench" / "reliability.json"
@@ -56,7 +59,12 @@ class Check:
 
 
 class Harness:
-    def __init__(self, stack: LocalStack, faults: dict[str, list[Fault]] | None = None) -> None:
+    """The template's functions with their ``faults``, and an API in front of them;
+    ``close`` stops their instances."""
+
+    def __init__(
+        self, stack: LocalStack, faults: Mapping[str, Sequence[Fault]] | None = None
+    ) -> None:
         environment = {
             **stack.info().environment,
             "POWERTOOLS_METRICS_DISABLED": "true",
@@ -64,15 +72,20 @@ class Harness:
         }
         functions = stack.template.functions
         self.reconciler = scheduled_functions(functions.values())[0]
-        self.pool = InstancePool(
-            functions,
-            environment,
-            faults,
-            # Everything pending is the reconciler's at once, not after ten minutes.
-            {self.reconciler: {"PENDING_NOTIFICATION_MINUTES": "0"}},
-        )
-        self.stack = stack
-        self.api = Api(stack, self.pool, f"{SELLER}-{uuid.uuid4().hex[:8]}")
+        with ExitStack() as running:
+            self.functions = running.enter_context(
+                function_runtime(
+                    functions,
+                    stack.region,
+                    environment,
+                    # Everything pending is the reconciler's at once, not after ten minutes.
+                    {self.reconciler: {"PENDING_NOTIFICATION_MINUTES": "0"}},
+                )
+            )
+            running.enter_context(injected(self.functions, faults or {}))
+            self.stack = stack
+            self.api = Api(stack, self.functions, f"{SELLER}-{uuid.uuid4().hex[:8]}")
+            self._running = running.pop_all()
         self.writer = _route_function(stack, "POST", "/orders/{order_id}/cancellations")
         self._numbers = iter(range(1, 10**9))
 
@@ -88,7 +101,9 @@ class Harness:
         assert answer.status in (200, 201), answer
         return str(body["order_id"])
 
-    def submit(self, order: str, key: str) -> Any:
+    def submit(self, order: str, key: str | None = None) -> Answer:
+        """A one-unit cancellation; with a key of its own unless given one."""
+        key = key or str(uuid.uuid4())
         return self.api.request(
             "POST", f"/orders/{order}/cancellations", one_unit(), [("idempotency-key", key)]
         )
@@ -104,7 +119,7 @@ class Harness:
         )
 
     def close(self) -> None:
-        self.pool.close()
+        self._running.close()
 
 
 def _route_function(stack: LocalStack, method: str, path: str) -> str:
@@ -133,7 +148,7 @@ def _in_parallel(calls: list[Callable[[], Any]]) -> list[Any]:
 def replay(stack: LocalStack) -> Check:
     harness = Harness(stack)
     try:
-        harness.pool.warm(harness.writer, REPEATS)
+        harness.functions.warm(harness.writer, REPEATS)
         cancellations_per_key: list[int] = []
         bodies_per_key: list[int] = []
         statuses: Counter[int] = Counter()
@@ -142,7 +157,7 @@ def replay(stack: LocalStack) -> Check:
                 order = harness.order()
                 key = str(uuid.uuid4())
                 if concurrent:
-                    answers = _in_parallel([lambda o=order, k=key: harness.submit(o, k)] * REPEATS)
+                    answers = _in_parallel([partial(harness.submit, order, key)] * REPEATS)
                 else:
                     answers = [harness.submit(order, key) for _ in range(REPEATS)]
                 statuses.update(a.status for a in answers)
@@ -211,12 +226,12 @@ def redelivery(stack: LocalStack) -> Check:
             recipients[email] = order
         while stream.poll_once():
             pass
-        harness.pool.warm(notifier, DELIVERIES)
+        harness.functions.warm(notifier, DELIVERIES)
         failures = 0
         for batch in batches:
             # The same batch three times over, two of them at once.
             deliveries = _in_parallel(
-                [lambda b=batch: _deliver(harness, notifier, b)] * (DELIVERIES - 1)
+                [partial(_deliver, harness, notifier, batch)] * (DELIVERIES - 1)
             )
             deliveries.append(_deliver(harness, notifier, batch))
             failures += sum(1 for d in deliveries if d.error)
@@ -238,15 +253,21 @@ def redelivery(stack: LocalStack) -> Check:
                 "notify invocations that failed",
                 failures,
                 "invocations",
-                note=f"reconcile: {reconciled.error or 'ok'}",
+                note=f"reconcile: {_error_of(reconciled) or 'ok'}",
             ),
         ],
     )
 
 
 def _deliver(harness: Harness, function_id: str, event: Any) -> Invocation:
-    with harness.pool.instance(function_id) as instance:
-        return instance.invoke({"Records": event} if isinstance(event, list) else event)
+    return harness.functions.invocation(
+        function_id, {"Records": event} if isinstance(event, list) else event
+    )
+
+
+def _error_of(invocation: Invocation) -> str | None:
+    error = invocation.error
+    return None if error is None else f"{error.get('errorType')}: {error.get('errorMessage')}"
 
 
 def dynamodb_faults(stack: LocalStack) -> Check:
@@ -300,15 +321,13 @@ def contention_with_ship(stack: LocalStack) -> Check:
     over = after_ship = 0
     statuses: Counter[int] = Counter()
     try:
-        harness.pool.warm(harness.writer, CONTENDERS + 1)
+        harness.functions.warm(harness.writer, CONTENDERS + 1)
         for _round in range(3):
             order = harness.order(quantity=CONTENDERS + 8)
-            calls: list[Callable[[], Any]] = [
-                lambda o=order: harness.submit(o, str(uuid.uuid4()))
-            ] * CONTENDERS
+            calls: list[Callable[[], Any]] = [partial(harness.submit, order)] * CONTENDERS
             calls.insert(
                 CONTENDERS // 2,
-                lambda o=order: harness.api.request("POST", f"/orders/{o}/packages/PK1/ship"),
+                partial(harness.api.request, "POST", f"/orders/{order}/packages/PK1/ship"),
             )
             answers = _in_parallel(calls)
             ship = answers[CONTENDERS // 2]

@@ -1,5 +1,5 @@
 """The bench's orders and requests: the template's routes and authorizer (the local gateway)
-in front of function instances that are processes of their own."""
+in front of the local runtime's function instances, processes of their own."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bench.instances import InstancePool
-from local_runtime.auth import TokenVerifier
-from local_runtime.gateway import Gateway
-from local_runtime.http_api import HttpRequest
+from local_runtime.functions.runtime import FunctionRuntime
+from local_runtime.gateway.auth import TokenVerifier
+from local_runtime.gateway.http_api import HttpRequest
+from local_runtime.gateway.server import Gateway
 from local_runtime.stack import LocalStack
 
 ADMIN_SCOPES = ("orders.read", "orders.write", "orders.admin")
@@ -28,12 +28,12 @@ class Answer:
 
 
 class Api:
-    """Requests through the template's routes and authorizer to the pool's instances."""
+    """Requests through the template's routes and authorizer to the runtime's instances."""
 
-    def __init__(self, stack: LocalStack, pool: InstancePool, seller_id: str) -> None:
+    def __init__(self, stack: LocalStack, functions: FunctionRuntime, seller_id: str) -> None:
         self._routes = stack.template.routes
         self._verifier = TokenVerifier(stack.jwt_secret)
-        self._gateway = Gateway(self._routes, pool.invoke, self._verifier, port=0)
+        self._gateway = Gateway(self._routes, functions.invoke, self._verifier, port=0)
         self.seller_id = seller_id
         self._token = stack.mint_token(seller_id, ADMIN_SCOPES)
 

@@ -1,9 +1,10 @@
 """``python -m local_runtime`` (``make dev``): the product on this machine until Ctrl-C.
 
-Environment: ``PORT`` (3000), ``SEED`` (1: load ``local_runtime.seed`` if it exists),
+Environment: ``PORT`` (3000), ``SEED`` (1: load ``scripts.demo_data`` if it exists),
 ``SELLER`` (the seller of the printed token, seller-acme), ``LOCAL_JWT_SECRET``,
 ``LOCAL_STACK_FILE`` (where to describe the running stack, .local/stack.json),
-``LOG_FORMAT`` (the functions' log format, ``Text`` or ``JSON`` as in AWS; Text).
+``LOG_FORMAT`` (the functions' log format, ``Text`` or ``JSON`` as in AWS; Text),
+``INSTANCES`` (how many instances of a function may run at once, 4).
 """
 
 from __future__ import annotations
@@ -12,12 +13,11 @@ import logging
 import os
 import signal
 import sys
-import warnings
 from types import FrameType
 
-from local_runtime.dynamodb_local import DynamoDBLocalError
-from local_runtime.openapi import OPENAPI_PATH
-from local_runtime.stack import DEMO_SELLER, LocalStack, stack_file_path
+from local_runtime.emulators.dynamodb_local import DynamoDBLocalError
+from local_runtime.functions.runtime import DEFAULT_MAX_INSTANCES
+from local_runtime.stack import DEMO_SELLER, OPENAPI_PATH, LocalStack, stack_file_path
 from local_runtime.template import TemplateError
 
 SELLER_SCOPES = ("orders.read", "orders.write")
@@ -48,8 +48,6 @@ Ctrl-C stops everything.
 
 
 def main() -> int:
-    # Powertools warns after every invocation that recorded no metric: noise locally.
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -64,6 +62,7 @@ def main() -> int:
         stack_file=stack_file_path(),
         schedule_interval_seconds=float(os.environ.get("RECONCILE_INTERVAL_SECONDS") or 60),
         log_format=os.environ.get("LOG_FORMAT") or "Text",
+        max_instances=int(os.environ.get("INSTANCES") or DEFAULT_MAX_INSTANCES),
     )
     # SIGINT too: a shell starting this in the background would otherwise leave it ignored.
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

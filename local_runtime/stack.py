@@ -14,6 +14,9 @@ import logging
 import os
 import re
 import secrets
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -26,29 +29,30 @@ from urllib.parse import parse_qs
 import boto3
 
 from local_runtime import PROJECT_ROOT
-from local_runtime.auth import TokenVerifier
-from local_runtime.console_site import ConsoleSite, local_config
-from local_runtime.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from local_runtime.emulators.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from local_runtime.emulators.ses import LocalSes, SentEmail
 from local_runtime.event_sources import (
     Scheduler,
     StreamPoller,
     scheduled_functions,
     stream_subscriptions,
 )
-from local_runtime.gateway import Gateway, problem
-from local_runtime.http_api import HttpRequest, HttpResponse
-from local_runtime.lambda_runtime import FunctionRuntime
-from local_runtime.openapi import OPENAPI_PATH, OpenApiRoute
-from local_runtime.ses import LocalSes, SentEmail
+from local_runtime.functions.runtime import DEFAULT_MAX_INSTANCES, FunctionRuntime
+from local_runtime.gateway.auth import TokenVerifier
+from local_runtime.gateway.console_site import ConsoleSite, local_config
+from local_runtime.gateway.http_api import HttpRequest, HttpResponse
+from local_runtime.gateway.server import Gateway, problem
+from local_runtime.gateway.tokens import DEFAULT_SELLER_ID_CLAIM, jwt_secret, mint_token
 from local_runtime.template import DEFAULT_TEMPLATE, SamTemplate
-from local_runtime.tokens import DEFAULT_SELLER_ID_CLAIM, jwt_secret, mint_token
 
 logger = logging.getLogger(__name__)
 
 DEMO_SELLER = "seller-acme"
 DEFAULT_STACK_FILE = PROJECT_ROOT / ".local" / "stack.json"
-SEED_MODULE = "local_runtime.seed"
+SEED_MODULE = "scripts.demo_data"
 OUTBOX_PATH = "/_local/outbox"
+OPENAPI_PATH = "/_local/openapi.json"
+OPENAPI_WRITER = "scripts.openapi"
 TOKEN_PATH = "/_local/token"  # noqa: S105 (a path)
 # What the console's seller picker signs in with: a seller user's scopes.
 CONSOLE_SCOPES = ("orders.read", "orders.write")
@@ -59,7 +63,7 @@ _EMAIL_ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def demo_sellers() -> list[str]:
-    """The sellers of the demo data (``local_runtime.seed``'s ``SELLERS``), if it exists."""
+    """The sellers of the demo data (``scripts.demo_data``'s ``SELLERS``), if it exists."""
     if importlib.util.find_spec(SEED_MODULE) is None:
         return [DEMO_SELLER]
     sellers = getattr(importlib.import_module(SEED_MODULE), "SELLERS", ())
@@ -98,18 +102,20 @@ class StackInfo:
 
 
 def runtime_environment(
-    function_environment: Mapping[str, str],
     *,
     dynamodb_endpoint: str,
     ses_endpoint: str,
     region: str,
     log_format: str = "JSON",
 ) -> dict[str, str]:
-    """What the functions find in ``os.environ``: the template's variables, boto3 aimed at
-    the local servers with credentials that cannot reach AWS, and Lambda's log format
-    (JSON as in AWS; ``make dev`` asks for Text, one readable line per record)."""
+    """What every function instance finds in ``os.environ`` besides its own variables:
+    what Lambda sets, boto3 aimed at the local servers with credentials that cannot reach
+    AWS, and Lambda's log format (JSON as in AWS; ``make dev`` asks for Text, one readable
+    line per record)."""
     return {
-        **function_environment,
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
         "AWS_LAMBDA_LOG_FORMAT": log_format,
         "AWS_REGION": region,
         "AWS_DEFAULT_REGION": region,
@@ -133,30 +139,38 @@ def _email_addresses(environment: Mapping[str, str]) -> set[str]:
     return {address for address in addresses if _EMAIL_ADDRESS.match(address)}
 
 
-class EnvironmentPatch:
-    """Sets variables in ``os.environ`` and puts back what was there before."""
+class OpenApiRoute:
+    """``GET /_local/openapi.json``: what ``python -m scripts.openapi`` writes (it imports
+    every handler in a process of its own), run on the first request and kept."""
 
-    def __init__(self) -> None:
-        self._previous: dict[str, str | None] = {}
+    def __init__(self, region: str) -> None:
+        self._region = region
+        self._lock = threading.Lock()
+        self._body: bytes | None = None
 
-    def apply(self, variables: Mapping[str, str]) -> None:
-        for name, value in variables.items():
-            self._previous.setdefault(name, os.environ.get(name))
-            os.environ[name] = value
-
-    def restore(self) -> None:
-        for name, value in self._previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        self._previous.clear()
+    def __call__(self, _: HttpRequest) -> HttpResponse:
+        with self._lock:
+            if self._body is None:
+                written = subprocess.run(  # noqa: S603 (this interpreter, our module)  # nosec B603
+                    [sys.executable, "-m", OPENAPI_WRITER],
+                    cwd=PROJECT_ROOT,
+                    env={**os.environ, "AWS_DEFAULT_REGION": self._region},
+                    capture_output=True,
+                    check=True,
+                    timeout=120,
+                )
+                self._body = written.stdout
+        return HttpResponse(
+            status=200, headers=[("Content-Type", "application/json")], body=self._body
+        )
 
 
 class LocalStack:
-    """DynamoDB Local, SES on moto and the gateway with the template's functions.
+    """DynamoDB Local, SES on moto and the gateway with the template's functions, each
+    function instance a process of its own.
 
-    One at a time per process: the functions read ``os.environ`` and are imported once.
+    One at a time per process: the gateway's port, the stack file and the seed are the
+    stack's own.
     """
 
     _running: LocalStack | None = None
@@ -175,6 +189,7 @@ class LocalStack:
         stack_file: Path | None = None,
         schedule_interval_seconds: float = 0,
         log_format: str = "JSON",
+        max_instances: int = DEFAULT_MAX_INSTANCES,
     ) -> None:
         self.region = region or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
         self.template = SamTemplate.load(
@@ -183,17 +198,23 @@ class LocalStack:
             parameter_overrides=parameter_overrides,
             environment_overrides=environment_overrides,
         )
-        self._function_environment = self.template.runtime_environment()
+        function_variables = [spec.environment for spec in self.template.functions.values()]
         self.jwt_secret = jwt_secret_value or jwt_secret()
-        self.seller_id_claim = self._function_environment.get(
-            "SELLER_ID_CLAIM", DEFAULT_SELLER_ID_CLAIM
+        self.seller_id_claim = next(
+            (v["SELLER_ID_CLAIM"] for v in function_variables if "SELLER_ID_CLAIM" in v),
+            DEFAULT_SELLER_ID_CLAIM,
         )
-        self._ses_identities = {*ses_identities, *_email_addresses(self._function_environment)}
+        self._ses_identities = {
+            *ses_identities,
+            *(address for v in function_variables for address in _email_addresses(v)),
+        }
         self._seed = seed
         self._stack_file = stack_file
         self.dynamodb = DynamoDBLocal()
         self.ses = LocalSes(self.region)
-        self.functions = FunctionRuntime(self.template.functions.values(), self.region)
+        self.functions = FunctionRuntime(
+            self.template.functions.values(), self.region, max_instances=max_instances
+        )
         self.gateway = Gateway(
             self.template.routes,
             self.functions.invoke,
@@ -209,7 +230,6 @@ class LocalStack:
             self.region,
             schedule_interval_seconds,
         )
-        self._environment = EnvironmentPatch()
         self._applied_environment: dict[str, str] = {}
         self.table_description: dict[str, Any] = {}
         self.startup_seconds: float | None = None
@@ -252,7 +272,7 @@ class LocalStack:
 
     def mint_token(self, seller_id: str, scopes: Iterable[str] | str, **claims: Any) -> str:
         """A token the gateway accepts; ``sub``, ``lifetime``, ``issued_at`` and
-        ``extra_claims`` as in ``local_runtime.tokens.mint_token``."""
+        ``extra_claims`` as in ``local_runtime.gateway.tokens.mint_token``."""
         return mint_token(
             seller_id, scopes, secret=self.jwt_secret, seller_claim=self.seller_id_claim, **claims
         )
@@ -288,23 +308,19 @@ class LocalStack:
             self.ses.verify_identities(sorted(self._ses_identities))
             self._create_secrets()
             self._applied_environment = runtime_environment(
-                self._function_environment,
                 dynamodb_endpoint=self.dynamodb_endpoint,
                 ses_endpoint=self.ses_endpoint,
                 region=self.region,
                 log_format=self._log_format,
             )
-            self._environment.apply(self._applied_environment)
-            self.functions.activate()
+            self.functions.start(self._applied_environment)
             self.functions.preload()
             self.gateway.register_local_route(OUTBOX_PATH, self._outbox_route)
             self.gateway.register_local_route(TOKEN_PATH, self._token_route)
             self.gateway.serve_site(
                 ConsoleSite(local_config(demo_sellers()), self.template.site_headers)
             )
-            self.gateway.register_local_route(
-                OPENAPI_PATH, OpenApiRoute(self.template, self.functions.handler)
-            )
+            self.gateway.register_local_route(OPENAPI_PATH, OpenApiRoute(self.region))
             self.gateway.start()
             self._start_event_sources()
             if self._seed:
@@ -342,8 +358,7 @@ class LocalStack:
             self.scheduler.stop,
             self._stop_stream_poller,
             self.gateway.stop,
-            self.functions.deactivate,
-            self._environment.restore,
+            self.functions.stop,
             self.ses.stop,
             self.dynamodb.stop,
             self._remove_stack_file,

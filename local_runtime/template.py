@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from cfnlint.decode import cfn_yaml
+from cfnlint.decode.cfn_yaml import CfnParseError
 
 from local_runtime import PROJECT_ROOT
 
@@ -36,45 +37,32 @@ class UnresolvableValue(TemplateError):
     """An intrinsic function whose value only exists in a deployed stack."""
 
 
-# --- Loading: CloudFormation short tags become their long forms --------------------------
-
-
-class CloudFormationLoader(yaml.SafeLoader):
-    """A YAML loader that turns ``!Ref x`` into ``{"Ref": "x"}``, ``!Sub s`` into
-    ``{"Fn::Sub": s}`` and so on, as CloudFormation does."""
-
-
-def _construct_node(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node, deep=True)
-    if isinstance(node, yaml.MappingNode):
-        return loader.construct_mapping(node, deep=True)
-    raise TemplateError(f"unsupported YAML node {node!r}")
-
-
-def _construct_short_tag(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> Any:
-    value = _construct_node(loader, node)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "Condition":
-        return {"Condition": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        resource, _, attribute = value.partition(".")
-        return {"Fn::GetAtt": [resource, attribute]}
-    return {f"Fn::{tag_suffix}": value}
-
-
-CloudFormationLoader.add_multi_constructor("!", _construct_short_tag)
+# --- Loading --------------------------------------------------------------------------
 
 
 def load_template_document(path: Path = DEFAULT_TEMPLATE) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as stream:
-        document = yaml.load(stream, Loader=CloudFormationLoader)  # noqa: S506 (a SafeLoader)  # nosec B506
+    """The template, its short tags in their long forms (``!Ref x`` is ``{"Ref": "x"}``),
+    read by cfn-lint's loader, the one ``make security`` checks the template with."""
+    try:
+        document = cfn_yaml.load(str(path))
+    except (OSError, CfnParseError) as error:
+        raise TemplateError(f"{path} cannot be read: {error}") from error
     if not isinstance(document, dict) or "Resources" not in document:
         raise TemplateError(f"{path} is not a CloudFormation template")
-    return document
+    plain: dict[str, Any] = _plain(document)
+    return plain
+
+
+def _plain(value: Any) -> Any:
+    """cfn-lint's values as the built-in types they extend (its own types, which carry
+    their line numbers, do not pickle: the function instances get them)."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
 
 
 # --- Intrinsic functions -----------------------------------------------------------------
@@ -358,7 +346,8 @@ class SamTemplate:
         raise TemplateError(f"no function {name!r} in {self.path.name}; known: {known}")
 
     def runtime_environment(self) -> dict[str, str]:
-        """Every function's environment in one mapping, for running them in one process."""
+        """Every function's environment in one mapping, for importing them all in one
+        process (the handler unit tests, the OpenAPI writer)."""
         merged: dict[str, str] = {}
         owners: dict[str, str] = {}
         for spec in self.functions.values():

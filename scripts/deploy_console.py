@@ -21,7 +21,7 @@ import boto3
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from local_runtime.console_site import (
+from local_runtime.gateway.console_site import (
     CONSOLE_DIR,
     content_type,
     deployed_files,

@@ -41,7 +41,7 @@ from playwright.sync_api import (
 )
 
 from local_runtime import PROJECT_ROOT
-from local_runtime.console_site import ConsoleSite, local_config
+from local_runtime.gateway.console_site import ConsoleSite, local_config
 from local_runtime.stack import LocalStack, demo_sellers
 
 E2E_DIR = Path(__file__).parent

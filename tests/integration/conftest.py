@@ -12,7 +12,7 @@ and ``dynamodb_calls``, which records the DynamoDB calls of the API functions.
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import http.client
 import json
 import threading
@@ -23,13 +23,13 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 
+from local_runtime.functions.runtime import AwsCall, FunctionRuntime
 from local_runtime.stack import LocalStack
+from local_runtime.template import FunctionSpec
 
 INTEGRATION_DIR = Path(__file__).parent
 
@@ -138,7 +138,8 @@ def _response(status: int, headers: Iterable[tuple[str, str]], body: bytes) -> A
 
 @pytest.fixture(scope="package")
 def local_stack() -> Iterator[LocalStack]:
-    stack = LocalStack()
+    # SES's throttles (only ever injected here) are retried at once, not after a pause.
+    stack = LocalStack(environment_overrides={"SES_RETRY_BASE_MILLISECONDS": "0"})
     stack.start()
     try:
         yield stack
@@ -445,71 +446,46 @@ class DynamoDBCall:
 
 
 class DynamoDBCallRecorder:
-    """Counts the DynamoDB calls of the API functions, through botocore's event hooks on
-    the DynamoDB clients of every instance of their handler modules.
+    """Records the DynamoDB calls of the given functions, as every instance of them (each a
+    process) reports them to the local runtime.
 
     ``items_read``: for a Query its ScannedCount (what DynamoDB read, before any filter),
     for BatchGetItem and GetItem the items returned.
     """
 
     def __init__(self, stack: LocalStack, function_ids: Iterable[str] = API_FUNCTIONS) -> None:
-        self._clients = [
-            (function_id, client)
-            for function_id in function_ids
-            for instance in stack.functions.instances(function_id)
-            for client in _dynamodb_clients(instance.module)
-        ]
-        assert {function_id for function_id, _ in self._clients} == set(function_ids), (
-            "every API function has a DynamoDB client to watch"
-        )
+        self._runtime = stack.functions
+        self._function_ids = frozenset(function_ids)
+        assert self._function_ids <= set(self._runtime.functions), "functions of the template"
         self._lock = threading.Lock()
-        # A call's parameters, from before it is sent until its answer (one thread).
-        self._params = threading.local()
+        self._watching: contextlib.ExitStack | None = None
         self.calls: list[DynamoDBCall] = []
-        self._hook_id = f"dynamodb-call-recorder-{id(self)}"
 
     def start(self) -> None:
-        for function_id, client in self._clients:
-            client.meta.events.register(
-                "before-parameter-build.dynamodb",
-                self._before_call,
-                unique_id=f"{self._hook_id}-params-{id(client)}",
-            )
-            client.meta.events.register(
-                "after-call.dynamodb",
-                functools.partial(self._after_call, function_id),
-                unique_id=f"{self._hook_id}-{id(client)}",
-            )
+        self._watching = contextlib.ExitStack()
+        self._watching.enter_context(self._runtime.watch(self._record))
 
     def stop(self) -> None:
-        for _function_id, client in self._clients:
-            client.meta.events.unregister(
-                "before-parameter-build.dynamodb",
-                unique_id=f"{self._hook_id}-params-{id(client)}",
-            )
-            client.meta.events.unregister(
-                "after-call.dynamodb", unique_id=f"{self._hook_id}-{id(client)}"
-            )
+        if self._watching is not None:
+            self._watching.close()
+            self._watching = None
 
-    def _before_call(self, params: Mapping[str, Any], **_: Any) -> None:
-        self._params.value = dict(params)
+    def _record(self, call: AwsCall) -> None:
+        if call.service != "dynamodb" or call.function_id not in self._function_ids:
+            return
+        recorded = DynamoDBCall(
+            function_id=call.function_id,
+            operation=call.operation,
+            items_read=call.items_read,
+            failed=call.failed,
+            params=call.params,
+        )
+        with self._lock:
+            self.calls.append(recorded)
 
     def clear(self) -> None:
         with self._lock:
             self.calls.clear()
-
-    def _after_call(
-        self, function_id: str, model: Any, parsed: Mapping[str, Any], **_: Any
-    ) -> None:
-        call = DynamoDBCall(
-            function_id=function_id,
-            operation=model.name,
-            items_read=_items_read(model.name, parsed),
-            failed="Error" in parsed,
-            params=self._params.__dict__.pop("value", {}),
-        )
-        with self._lock:
-            self.calls.append(call)
 
     def operations(self, function_id: str | None = None) -> list[str]:
         with self._lock:
@@ -524,38 +500,6 @@ class DynamoDBCallRecorder:
             return sum(call.items_read for call in self.calls)
 
 
-def _items_read(operation: str, parsed: Mapping[str, Any]) -> int:
-    if operation in ("Query", "Scan"):
-        return int(parsed.get("ScannedCount", parsed.get("Count", 0)))
-    if operation == "BatchGetItem":
-        return sum(len(items) for items in (parsed.get("Responses") or {}).values())
-    if operation == "GetItem":
-        return 1 if parsed.get("Item") else 0
-    return 0
-
-
-def _dynamodb_clients(module: Any) -> list[Any]:
-    """The DynamoDB clients among a module's globals, their attributes (a repository's),
-    and the attributes of objects held by global objects (the notifier's store's)."""
-    found: dict[int, Any] = {}
-    candidates = list(vars(module).values())
-    for value in list(candidates):
-        if not isinstance(value, type) and hasattr(value, "__dict__"):
-            candidates.extend(vars(value).values())
-        if _is_object(value):
-            for held in vars(value).values():
-                if _is_object(held):
-                    candidates.extend(vars(held).values())
-    for value in candidates:
-        if isinstance(value, BaseClient) and value.meta.service_model.service_name == "dynamodb":
-            found[id(value)] = value
-    return list(found.values())
-
-
-def _is_object(value: Any) -> bool:
-    return not isinstance(value, type | ModuleType) and hasattr(value, "__dict__")
-
-
 @pytest.fixture
 def dynamodb_calls(local_stack: LocalStack) -> Iterator[DynamoDBCallRecorder]:
     """Records the API functions' DynamoDB calls from now until the end of the test;
@@ -566,3 +510,71 @@ def dynamodb_calls(local_stack: LocalStack) -> Iterator[DynamoDBCallRecorder]:
         yield recorder
     finally:
         recorder.stop()
+
+
+# --- functions of the test's own, on the local runtime -------------------------------------
+
+
+def function_spec(
+    code_dir: Path,
+    handler: str,
+    *,
+    environment: Mapping[str, str] | None = None,
+    timeout_seconds: int = 30,
+) -> FunctionSpec:
+    """A function ``<Folder>Function`` of the code in ``code_dir``, with no layer."""
+    return FunctionSpec(
+        logical_id=f"{code_dir.name.title()}Function",
+        code_dir=code_dir,
+        handler=handler,
+        runtime="python3.13",
+        memory_mb=256,
+        timeout_seconds=timeout_seconds,
+        layer_dirs=(),
+        environment=dict(environment or {}),
+        events=(),
+    )
+
+
+RuntimeFactory = Callable[..., FunctionRuntime]
+
+
+@pytest.fixture
+def runtime_of(tmp_path: Path) -> Iterator[RuntimeFactory]:
+    """``runtime_of({"name": "<handler module source>"}, modules={"helper": "<source>"},
+    environment={...}, timeout_seconds=30, max_instances=4, idle_seconds=600)``: a started
+    runtime of functions ``NameFunction`` whose handler is ``<name>_handler.handler``, each
+    folder holding ``modules`` too; stopped after the test."""
+    runtimes: list[FunctionRuntime] = []
+
+    def make(
+        sources: Mapping[str, str],
+        *,
+        modules: Mapping[str, str] | None = None,
+        environment: Mapping[str, str] | None = None,
+        timeout_seconds: int = 30,
+        **options: Any,
+    ) -> FunctionRuntime:
+        specs = []
+        for name, source in sources.items():
+            code_dir = tmp_path / name
+            code_dir.mkdir()
+            (code_dir / f"{name}_handler.py").write_text(source)
+            for module, module_source in (modules or {}).items():
+                (code_dir / f"{module}.py").write_text(module_source)
+            specs.append(
+                function_spec(
+                    code_dir,
+                    f"{name}_handler.handler",
+                    environment=environment,
+                    timeout_seconds=timeout_seconds,
+                )
+            )
+        runtime = FunctionRuntime(specs, "us-east-1", **options)
+        runtime.start()
+        runtimes.append(runtime)
+        return runtime
+
+    yield make
+    for runtime in runtimes:
+        runtime.stop()

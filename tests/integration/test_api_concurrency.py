@@ -5,11 +5,11 @@ package that left Awaiting Shipment gets no item cancelled."""
 
 from __future__ import annotations
 
-import importlib
 import json
+import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from local_runtime.lambda_runtime import DEFAULT_INSTANCES_PER_FUNCTION, FunctionRuntime
+from local_runtime.functions.runtime import DEFAULT_MAX_INSTANCES, FunctionRuntime
 from local_runtime.stack import LocalStack
-from local_runtime.template import FunctionSpec
 from tests.integration.conftest import (
     API_FUNCTIONS,
     ApiResponse,
     IdFactory,
+    RuntimeFactory,
     SellerClient,
     SellerFactory,
     assert_problem,
@@ -72,126 +72,115 @@ def _money(amount: str) -> Decimal:
 
 # --- the runtime: several independent instances per function ---------------------------
 
+# A barrier across processes: each caller leaves a file in SYNC_DIR and waits until PARTIES
+# files are there; what it reports is how many it saw at most, its process and its state.
+_BARRIER_MODULE = """
+import os
+import time
+from pathlib import Path
 
-def _function(code_dir: Path, handler: str) -> FunctionSpec:
-    return FunctionSpec(
-        logical_id=f"{code_dir.name.title()}Function",
-        code_dir=code_dir,
-        handler=handler,
-        runtime="python3.13",
-        memory_mb=256,
-        timeout_seconds=30,
-        layer_dirs=(),
-        environment={},
-        events=(),
-    )
+SYNC_DIR = Path(os.environ["SYNC_DIR"])
+PARTIES = int(os.environ["PARTIES"])
+TIMEOUT_SECONDS = float(os.environ["BARRIER_TIMEOUT_SECONDS"])
 
 
-@pytest.fixture
-def runtime_of(tmp_path: Path) -> Iterator[Callable[..., FunctionRuntime]]:
-    """``runtime_of({"name": "<handler module source>"}, instances=4)``: an active runtime
-    of functions whose handler is ``<name>_handler.handler``."""
-    runtimes: list[FunctionRuntime] = []
-
-    def make(
-        sources: dict[str, str], instances: int = DEFAULT_INSTANCES_PER_FUNCTION
-    ) -> FunctionRuntime:
-        specs = []
-        for name, source in sources.items():
-            code_dir = tmp_path / name
-            code_dir.mkdir()
-            (code_dir / f"{name}_handler.py").write_text(source)
-            specs.append(_function(code_dir, f"{name}_handler.handler"))
-        runtime = FunctionRuntime(specs, "us-east-1", instances_per_function=instances)
-        runtime.activate()
-        runtimes.append(runtime)
-        return runtime
-
-    yield make
-    for runtime in runtimes:
-        runtime.deactivate()
-
+def wait_for_the_others(name):
+    mine = SYNC_DIR / f"{os.getpid()}-{name}"
+    mine.touch()
+    deadline, most = time.monotonic() + TIMEOUT_SECONDS, 0
+    try:
+        while True:
+            inside = len(list(SYNC_DIR.iterdir()))
+            most = max(most, inside)
+            if inside >= PARTIES or time.monotonic() > deadline:
+                return most
+            time.sleep(0.01)
+    finally:
+        mine.unlink()
+"""
 
 _COUNTING_HANDLER = """
-import busy_sync  # one module for all instances: the test's barrier and counters
+import os
+
+from busy_barrier import wait_for_the_others
 
 STATE = {}
 
 
 def handler(event, context):
-    with busy_sync.LOCK:
-        busy_sync.ACTIVE[0] += 1
-        busy_sync.MOST[0] = max(busy_sync.MOST[0], busy_sync.ACTIVE[0])
-    try:
-        busy_sync.BARRIER.wait()
-    finally:
-        with busy_sync.LOCK:
-            busy_sync.ACTIVE[0] -= 1
-    return {"module": __name__, "state": id(STATE)}
-"""
-_SYNC_MODULE = """
-import threading
-
-LOCK = threading.Lock()
-ACTIVE, MOST = [0], [0]
-BARRIER = None
+    most = wait_for_the_others(context.aws_request_id)
+    return {"pid": os.getpid(), "state": id(STATE), "most": most}
 """
 
 
-def _counting_runtime(
-    runtime_of: Callable[..., FunctionRuntime], instances: int, parties: int
-) -> tuple[FunctionRuntime, Any]:
-    """A function that waits in its handler until ``parties`` requests are inside it."""
-    runtime = runtime_of({"busy": _COUNTING_HANDLER}, instances=instances)
-    code_dir = runtime.functions["BusyFunction"].code_dir
-    (code_dir / "busy_sync.py").write_text(_SYNC_MODULE)
-    sync = importlib.import_module("busy_sync")
-    sync.BARRIER = threading.Barrier(parties, timeout=BARRIER_TIMEOUT_SECONDS)
-    return runtime, sync
+@pytest.fixture
+def busy_runtime_of(runtime_of: RuntimeFactory, tmp_path: Path) -> Callable[..., FunctionRuntime]:
+    """``busy_runtime_of({"name": "<handler module source>"}, instances=4, parties=2)``: a
+    started runtime of functions whose handlers can import ``busy_barrier`` and wait there
+    until ``parties`` callers are inside."""
+
+    def make(
+        sources: dict[str, str], instances: int = DEFAULT_MAX_INSTANCES, parties: int = 1
+    ) -> FunctionRuntime:
+        sync_dir = tmp_path / "inside"
+        sync_dir.mkdir()
+        return runtime_of(
+            sources,
+            modules={"busy_barrier": _BARRIER_MODULE},
+            environment={
+                "SYNC_DIR": str(sync_dir),
+                "PARTIES": str(parties),
+                "BARRIER_TIMEOUT_SECONDS": str(BARRIER_TIMEOUT_SECONDS),
+            },
+            max_instances=instances,
+        )
+
+    return make
 
 
 def test_a_function_serves_as_many_requests_at_once_as_it_has_instances_and_no_more(
-    runtime_of: Callable[..., FunctionRuntime],
+    busy_runtime_of: Callable[..., FunctionRuntime],
 ) -> None:
     pool_size = 3
-    runtime, sync = _counting_runtime(runtime_of, instances=pool_size, parties=pool_size)
-    assert runtime.preload() == {}
+    runtime = busy_runtime_of({"busy": _COUNTING_HANDLER}, instances=pool_size, parties=pool_size)
+    runtime.warm("BusyFunction", pool_size)
     instances = runtime.instances("BusyFunction")
 
     results = _all_at_once(3 * pool_size, lambda _: runtime.invoke("BusyFunction", {}))
 
     assert len(instances) == pool_size
-    assert len({id(instance.module) for instance in instances}) == pool_size
-    assert sync.MOST[0] == pool_size
-    assert {result["module"] for result in results} == {i.module.__name__ for i in instances}
-    assert len({result["state"] for result in results}) == pool_size
+    assert len({instance.pid for instance in instances} - {os.getpid()}) == pool_size
+    assert max(result["most"] for result in results) == pool_size
+    assert {result["pid"] for result in results} == {instance.pid for instance in instances}
+    assert len({(result["pid"], result["state"]) for result in results}) == pool_size
     assert runtime.instances("BusyFunction") == instances
 
 
 def test_another_instance_starts_when_every_started_one_is_busy(
-    runtime_of: Callable[..., FunctionRuntime],
+    busy_runtime_of: Callable[..., FunctionRuntime],
 ) -> None:
-    runtime, _sync = _counting_runtime(runtime_of, instances=2, parties=2)
-    runtime.handler("BusyFunction")
+    runtime = busy_runtime_of({"busy": _COUNTING_HANDLER}, instances=2, parties=2)
+    runtime.warm("BusyFunction", 1)
     before = runtime.instances("BusyFunction")
 
     results = _all_at_once(2, lambda _: runtime.invoke("BusyFunction", {}))
 
     assert len(before) == 1
     assert len(runtime.instances("BusyFunction")) == 2
-    assert len({result["module"] for result in results}) == 2
+    assert len({result["pid"] for result in results}) == 2
 
 
 _RESOLVER_HANDLER = """
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+from busy_barrier import wait_for_the_others
+
 app = APIGatewayHttpResolver()
-BARRIER = None  # set by the test
 
 
 @app.get("/echo/<name>")
 def echo(name):
-    BARRIER.wait()
+    wait_for_the_others(name)
     return {
         "name": name,
         "path": app.current_event.path,
@@ -223,17 +212,15 @@ def _http_event(path: str, caller: str) -> dict[str, Any]:
 
 
 def test_requests_handled_at_once_by_powertools_resolvers_each_see_their_own_event(
-    runtime_of: Callable[..., FunctionRuntime],
+    busy_runtime_of: Callable[..., FunctionRuntime],
 ) -> None:
-    """Powertools keeps the current event on its BaseRouter class, shared by every
-    resolver in the process; each request must still see its own."""
-    runtime = runtime_of({"left": _RESOLVER_HANDLER, "right": _RESOLVER_HANDLER})
-    assert runtime.preload() == {}
+    """Powertools keeps the current event on its BaseRouter class: each request, handled at
+    the same time as the others by instances of two functions, still sees its own."""
     calls = [(function, f"caller-{index}") for index in range(3) for function in ("Left", "Right")]
-    barrier = threading.Barrier(len(calls), timeout=BARRIER_TIMEOUT_SECONDS)
-    for function in ("LeftFunction", "RightFunction"):
-        for instance in runtime.instances(function):
-            instance.module.BARRIER = barrier
+    runtime = busy_runtime_of(
+        {"left": _RESOLVER_HANDLER, "right": _RESOLVER_HANDLER}, parties=len(calls)
+    )
+    assert runtime.preload(3) == {}
 
     def call(index: int) -> dict[str, Any]:
         function, caller = calls[index]
@@ -250,15 +237,18 @@ def test_requests_handled_at_once_by_powertools_resolvers_each_see_their_own_eve
     assert len(set(request_ids)) == len(calls)
 
 
-def test_the_local_stack_warms_several_instances_of_each_api_function(
+def test_each_instance_of_the_local_stacks_api_functions_is_a_process_of_its_own(
     local_stack: LocalStack,
 ) -> None:
-    assert DEFAULT_INSTANCES_PER_FUNCTION >= 2
+    assert DEFAULT_MAX_INSTANCES >= 2
     for function_id in API_FUNCTIONS:
+        local_stack.functions.warm(function_id, DEFAULT_MAX_INSTANCES)
         instances = local_stack.functions.instances(function_id)
-        assert len(instances) == DEFAULT_INSTANCES_PER_FUNCTION
-        assert len({id(instance.module.api.app) for instance in instances}) == len(instances)
-        assert len({id(instance.module.api.dynamodb) for instance in instances}) == len(instances)
+        assert len(instances) == DEFAULT_MAX_INSTANCES
+        pids = {instance.pid for instance in instances}
+        assert len(pids) == len(instances)
+        assert os.getpid() not in pids
+        assert all(instance.alive for instance in instances)
 
 
 # --- races over HTTP -----------------------------------------------------------------------

@@ -21,9 +21,9 @@ from typing import Any
 import jwt
 import pytest
 
+from local_runtime.gateway.tokens import mint_token as mint_local_token
 from local_runtime.stack import LocalStack
 from local_runtime.template import SamTemplate
-from local_runtime.tokens import mint_token as mint_local_token
 from tests.integration.conftest import (
     READ_WRITE,
     ApiClient,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from local_runtime.console_site import CONSOLE_DIR
+from local_runtime.gateway.console_site import CONSOLE_DIR
 from local_runtime.stack import LocalStack
 from tests.integration.conftest import ApiClient, assert_problem
 

@@ -4,6 +4,7 @@ DynamoDB Local built from the template, SES's outbox, and stopping without lefto
 from __future__ import annotations
 
 import base64
+import dataclasses
 import http.client
 import json
 import os
@@ -25,15 +26,20 @@ import jwt
 import pytest
 
 from local_runtime import PROJECT_ROOT
-from local_runtime.auth import TokenVerifier
-from local_runtime.dynamodb_local import DynamoDBLocal
-from local_runtime.gateway import Gateway
-from local_runtime.lambda_runtime import FunctionRuntime
+from local_runtime.commands.token import main as tokens_main
+from local_runtime.emulators.dynamodb_local import DynamoDBLocal
+from local_runtime.functions.runtime import (
+    FunctionCrashed,
+    FunctionError,
+    FunctionRuntime,
+    FunctionTimedOut,
+)
+from local_runtime.gateway.auth import TokenVerifier
+from local_runtime.gateway.server import Gateway
+from local_runtime.gateway.tokens import mint_token
 from local_runtime.stack import LocalStack, StackInfo
-from local_runtime.template import FunctionSpec, SamTemplate, TemplateError
-from local_runtime.tokens import main as tokens_main
-from local_runtime.tokens import mint_token
-from tests.integration.conftest import ApiClient, TokenFactory
+from local_runtime.template import SamTemplate, TemplateError
+from tests.integration.conftest import ApiClient, RuntimeFactory, TokenFactory, function_spec
 
 pytestmark = pytest.mark.integration
 
@@ -469,7 +475,13 @@ def test_a_result_without_status_code_is_a_200_json_body(
 
 @pytest.mark.parametrize(
     "result",
-    [RuntimeError("boom"), {"statusCode": "teapot"}, {"statusCode": 200, "body": {"a": 1}}],
+    [
+        RuntimeError("boom"),
+        FunctionError("ListOrdersFunction", {"errorType": "KeyError", "errorMessage": "'x'"}),
+        FunctionCrashed("ListOrdersFunction", {"errorType": "Runtime.ExitError"}),
+        {"statusCode": "teapot"},
+        {"statusCode": 200, "body": {"a": 1}},
+    ],
 )
 def test_a_failing_handler_is_a_502_like_api_gateway(
     fake_gateway: Gateway, recording_handler: RecordingHandler, result: Any
@@ -485,6 +497,24 @@ def test_a_failing_handler_is_a_502_like_api_gateway(
     document = json.loads(body)
     assert document["code"] == "BAD_GATEWAY"
     assert document["errors"] == []
+    assert "ListOrdersFunction" in document["detail"]
+
+
+def test_a_handler_that_timed_out_is_a_504_like_api_gateway(
+    fake_gateway: Gateway, recording_handler: RecordingHandler
+) -> None:
+    recording_handler.result = FunctionTimedOut(
+        "ListOrdersFunction", {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out"}
+    )
+
+    status, headers, body = _raw_request(
+        fake_gateway, "GET", "/cancel-reasons", [("Authorization", f"Bearer {_test_token()}")]
+    )
+
+    assert status == 504
+    assert dict(headers)["Content-Type"] == "application/problem+json"
+    document = json.loads(body)
+    assert (document["code"], document["errors"]) == ("GATEWAY_TIMEOUT", [])
     assert "ListOrdersFunction" in document["detail"]
 
 
@@ -528,7 +558,7 @@ def test_each_request_is_one_readable_log_line(
         "headers": {"Content-Type": "application/problem+json"},
         "body": json.dumps({"code": "ITEM_NOT_CANCELLABLE", "errors": []}),
     }
-    caplog.set_level("INFO", logger="local_runtime.gateway")
+    caplog.set_level("INFO", logger="local_runtime.gateway.server")
 
     _, headers, _ = _raw_request(
         fake_gateway, "GET", "/cancel-reasons?x=1", [("Authorization", f"Bearer {_test_token()}")]
@@ -536,7 +566,7 @@ def test_each_request_is_one_readable_log_line(
     _raw_request(fake_gateway, "GET", "/cancel-reasons", [])
 
     request_id = dict(headers)["apigw-requestid"]
-    lines = [r.getMessage() for r in caplog.records if r.name == "local_runtime.gateway"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "local_runtime.gateway.server"]
     assert re.fullmatch(
         rf"GET /cancel-reasons\?x=1 409 ITEM_NOT_CANCELLABLE \d+ ms id={request_id}", lines[-2]
     )
@@ -609,19 +639,6 @@ def test_dynamodb_local_is_the_real_engine_on_loopback(local_stack: LocalStack) 
     assert local_stack.dynamodb.java_pid is not None
 
 
-def test_the_functions_see_the_local_environment(local_stack: LocalStack) -> None:
-    assert os.environ["TABLE_NAME"] == local_stack.table_name
-    assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == local_stack.dynamodb_endpoint
-    assert os.environ["AWS_ENDPOINT_URL_SESV2"] == local_stack.ses_endpoint
-    secret_name = os.environ["PAGE_TOKEN_SECRET_ARN"]
-    assert secret_name == "order-cancellations-local/PageTokenSecret"
-    secret = local_stack.client("secretsmanager").get_secret_value(SecretId=secret_name)
-    assert len(secret["SecretString"]) >= 32
-    assert os.environ["IDEMPOTENCY_TTL_HOURS"] == "168"
-    assert os.environ["POWERTOOLS_TRACE_DISABLED"] == "true"
-    assert os.environ["POWERTOOLS_METRICS_NAMESPACE"] == "OrderCancellations"
-
-
 def test_the_outbox_lists_sent_emails_oldest_first(
     local_stack: LocalStack, api: ApiClient, unique_id: Any
 ) -> None:
@@ -683,7 +700,13 @@ def test_the_token_command_prints_a_token_the_gateway_accepts(
 
 def test_invoke_without_a_running_stack_says_to_start_one(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "local_runtime.invoke", "list_orders", "events/list_orders.json"],
+        [
+            sys.executable,
+            "-m",
+            "local_runtime.commands.invoke",
+            "list_orders",
+            "events/list_orders.json",
+        ],
         cwd=PROJECT_ROOT,
         env={**os.environ, "LOCAL_STACK_FILE": str(tmp_path / "absent.json")},
         capture_output=True,
@@ -703,7 +726,13 @@ def test_invoke_runs_the_function_on_a_sample_event(
     local_stack.info().write(stack_file)
 
     result = subprocess.run(
-        [sys.executable, "-m", "local_runtime.invoke", "list_orders", "events/cancel_reasons.json"],
+        [
+            sys.executable,
+            "-m",
+            "local_runtime.commands.invoke",
+            "list_orders",
+            "events/cancel_reasons.json",
+        ],
         cwd=PROJECT_ROOT,
         env={**os.environ, "LOCAL_STACK_FILE": str(stack_file)},
         capture_output=True,
@@ -782,7 +811,7 @@ def test_make_dev_stops_everything_on_sigterm(tmp_path: Path) -> None:
 def test_dynamodb_local_does_not_outlive_a_killed_parent(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
-        "from local_runtime.dynamodb_local import DynamoDBLocal\n"
+        "from local_runtime.emulators.dynamodb_local import DynamoDBLocal\n"
         "server = DynamoDBLocal()\n"
         "server.start()\n"
         "print(server.java_pid, server.process_group_id, flush=True)\n"
@@ -828,21 +857,7 @@ def test_stop_leaves_no_java_process() -> None:
     assert not _group_exists(process_group)
 
 
-# --- functions in one process ------------------------------------------------------------
-
-
-def _function(code_dir: Path, handler: str) -> FunctionSpec:
-    return FunctionSpec(
-        logical_id=f"{code_dir.name.title()}Function",
-        code_dir=code_dir,
-        handler=handler,
-        runtime="python3.13",
-        memory_mb=256,
-        timeout_seconds=3,
-        layer_dirs=(),
-        environment={},
-        events=(),
-    )
+# --- function instances, each a process ------------------------------------------------
 
 
 def test_functions_with_same_named_modules_each_get_their_own(tmp_path: Path) -> None:
@@ -860,14 +875,14 @@ def test_functions_with_same_named_modules_each_get_their_own(tmp_path: Path) ->
             "            'function': context.function_name,\n"
             "            'remaining': context.get_remaining_time_in_millis()}\n"
         )
-        specs.append(_function(code_dir, f"{name}_handler.handler"))
+        specs.append(function_spec(code_dir, f"{name}_handler.handler", timeout_seconds=3))
     runtime = FunctionRuntime(specs, "us-east-1")
     path_before = list(sys.path)
-    runtime.activate()
+    runtime.start()
     try:
         results = [runtime.invoke(spec.logical_id, {}) for spec in (*specs, *specs)]
     finally:
-        runtime.deactivate()
+        runtime.stop()
 
     assert [(r["settings"], r["helper"]) for r in results] == [
         ("alpha", "helper of alpha"),
@@ -877,6 +892,137 @@ def test_functions_with_same_named_modules_each_get_their_own(tmp_path: Path) ->
     assert 0 < results[0]["remaining"] <= 3000
     assert sys.path == path_before
     assert not {"settings", "helpers", "alpha_handler", "beta_handler"} & set(sys.modules)
+
+
+_FRAGILE_HANDLER = """
+import os
+import time
+
+
+def handler(event, context):
+    if event.get("exit"):
+        os._exit(3)
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    if event.get("raise"):
+        raise ValueError(event["raise"])
+    return {"pid": os.getpid()}
+"""
+
+
+def test_an_instance_that_dies_fails_its_invocation_and_is_replaced(
+    runtime_of: RuntimeFactory,
+) -> None:
+    runtime = runtime_of({"fragile": _FRAGILE_HANDLER})
+    first = runtime.invoke("FragileFunction", {})["pid"]
+
+    with pytest.raises(FunctionCrashed, match="exited with 3"):
+        runtime.invoke("FragileFunction", {"exit": True})
+    after = runtime.invoke("FragileFunction", {})["pid"]
+
+    assert after != first
+    assert [instance.pid for instance in runtime.instances("FragileFunction")] == [after]
+
+
+def test_a_handler_past_its_timeout_is_stopped_and_its_instance_replaced(
+    runtime_of: RuntimeFactory,
+) -> None:
+    runtime = runtime_of({"fragile": _FRAGILE_HANDLER}, timeout_seconds=1)
+    first = runtime.invoke("FragileFunction", {})["pid"]
+
+    started = time.monotonic()
+    with pytest.raises(FunctionTimedOut, match=r"timed out after 1\.00 seconds"):
+        runtime.invoke("FragileFunction", {"sleep": 30})
+    waited = time.monotonic() - started
+    after = runtime.invoke("FragileFunction", {})["pid"]
+
+    assert waited < 10
+    assert after != first
+    assert not _alive(first)
+
+
+def test_a_handler_that_raises_fails_the_invocation_and_its_instance_serves_on(
+    runtime_of: RuntimeFactory,
+) -> None:
+    runtime = runtime_of({"fragile": _FRAGILE_HANDLER})
+    first = runtime.invoke("FragileFunction", {})["pid"]
+
+    with pytest.raises(FunctionError) as raised:
+        runtime.invoke("FragileFunction", {"raise": "no such order"})
+
+    assert raised.value.error["errorType"] == "ValueError"
+    assert raised.value.error["errorMessage"] == "no such order"
+    assert any("no such order" in line for line in raised.value.error["stackTrace"])
+    assert runtime.invoke("FragileFunction", {})["pid"] == first
+
+
+def test_each_cold_start_is_logged_once_with_its_time(
+    runtime_of: RuntimeFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="local_runtime.functions.runtime")
+    runtime = runtime_of({"fragile": _FRAGILE_HANDLER})
+
+    for _ in range(3):
+        runtime.invoke("FragileFunction", {})
+
+    (line,) = [r.getMessage() for r in caplog.records if "cold start" in r.getMessage()]
+    (instance,) = runtime.instances("FragileFunction")
+    assert re.fullmatch(
+        rf"FragileFunction: cold start of instance 1 \(pid {instance.pid}\) in [0-9.]+ s, "
+        r"its handler imported in [0-9.]+ s",
+        line,
+    )
+
+
+def test_instances_idle_for_longer_than_the_limit_are_stopped(
+    runtime_of: RuntimeFactory,
+) -> None:
+    runtime = runtime_of({"fragile": _FRAGILE_HANDLER}, idle_seconds=0.5)
+    pid = runtime.invoke("FragileFunction", {})["pid"]
+
+    assert _wait_until(lambda: not _alive(pid), timeout_seconds=10)
+    assert runtime.instances("FragileFunction") == []
+    assert runtime.invoke("FragileFunction", {})["pid"] != pid
+
+
+_ENVIRONMENT_PROBE = """
+import os
+
+
+def handler(event, context):
+    return dict(os.environ)
+"""
+
+
+def test_the_functions_see_the_local_environment(local_stack: LocalStack, tmp_path: Path) -> None:
+    """An instance started as the stack starts ListOrdersFunction's, with a probe for a
+    handler: the template's variables for that function, and boto3 aimed at the stack."""
+    (tmp_path / "probe.py").write_text(_ENVIRONMENT_PROBE)
+    spec = dataclasses.replace(
+        local_stack.template.function("ListOrdersFunction"),
+        code_dir=tmp_path,
+        handler="probe.handler",
+    )
+    runtime = FunctionRuntime([spec], local_stack.region)
+    runtime.start(local_stack.info().environment)
+    try:
+        seen = runtime.invoke(spec.logical_id, {})
+    finally:
+        runtime.stop()
+
+    assert seen["TABLE_NAME"] == local_stack.table_name
+    assert seen["AWS_ENDPOINT_URL_DYNAMODB"] == local_stack.dynamodb_endpoint
+    assert seen["AWS_ENDPOINT_URL_SESV2"] == local_stack.ses_endpoint
+    assert seen["AWS_LAMBDA_FUNCTION_NAME"] == "ListOrdersFunction"
+    assert seen["LAMBDA_TASK_ROOT"] == str(tmp_path)
+    secret_name = seen["PAGE_TOKEN_SECRET_ARN"]
+    assert secret_name == "order-cancellations-local/PageTokenSecret"
+    secret = local_stack.client("secretsmanager").get_secret_value(SecretId=secret_name)
+    assert len(secret["SecretString"]) >= 32
+    assert seen["POWERTOOLS_TRACE_DISABLED"] == "true"
+    assert seen["POWERTOOLS_METRICS_NAMESPACE"] == "OrderCancellations"
+    assert "IDEMPOTENCY_TTL_HOURS" not in seen, "only the cancel function's setting"
+    assert "TABLE_NAME" not in os.environ, "the stack's own process is left as it was"
 
 
 # --- reading the template ----------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Buyer emails, exactly once, and the reconciliation job: DynamoDB Local, the stream
-poller and SES on moto, with SES failures injected through botocore's event hooks."""
+poller and SES on moto, with SES failures injected by the local runtime, which puts the
+function instances' SES calls to the tests (``intercept``)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,17 @@ import contextlib
 import io
 import itertools
 import json
-import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
-from domain.retry import NoBackoff
+from local_runtime.functions.runtime import AwsError, FunctionError, InterceptedCall
 from local_runtime.stack import LocalStack
 from tests.integration.conftest import (
     ApiClient,
@@ -37,6 +36,13 @@ RECONCILE = "ReconcileFunction"
 STREAM_ARN = (
     "arn:aws:dynamodb:us-east-1:123456789012:table/OrdersTable/stream/2026-11-26T00:00:00.000"
 )
+# What these tests need of the two functions' settings: no pause between the SES sends of
+# one email (the notifier's backoff waits up to seconds; the tests need not), and pending
+# notifications overdue for the reconciler at once.
+TEST_SETTINGS = {
+    NOTIFY: {"SES_RETRY_BASE_MILLISECONDS": "0"},
+    RECONCILE: {"SES_RETRY_BASE_MILLISECONDS": "0", "PENDING_NOTIFICATION_MINUTES": "0"},
+}
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
@@ -92,80 +98,66 @@ def stream_batch(keys: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def modules(stack: LocalStack, function_id: str) -> list[Any]:
-    return [instance.module for instance in stack.functions.instances(function_id)]
-
-
 class SesFaults:
-    """Makes SendRawEmail fail for the notify and reconcile functions' SES clients:
+    """Makes SendRawEmail fail for the notify and reconcile functions' instances:
     ``rule(call_number, recipients)`` returns an SES error code, an exception to raise on
-    the way (a timeout, say), or None to let the call through."""
+    the way (a timeout, say), or None to let the call through. The runtime puts each call
+    to the rule here, in the test's process, before the instance makes it."""
 
     def __init__(
         self, stack: LocalStack, rule: Callable[[int, list[str]], str | Exception | None]
     ) -> None:
-        self._clients = [
-            module.notifier._mailer._client
-            for function_id in (NOTIFY, RECONCILE)
-            for module in modules(stack, function_id)
-        ]
+        self._functions = stack.functions
         self._rule = rule
         self._calls = itertools.count(1)
         self._lock = threading.Lock()
-        self._recipients = threading.local()
+        self._intercepting = contextlib.ExitStack()
         self.injected: list[str] = []
 
-    def _remember(self, params: dict[str, Any], **_: Any) -> None:
-        self._recipients.value = list(params.get("Destinations", []))
-
-    def _fail(self, **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    def _fail(self, call: InterceptedCall) -> AwsError | Exception | None:
+        if call.function_id not in (NOTIFY, RECONCILE):
+            return None
         with self._lock:
-            number = next(self._calls)
-        code = self._rule(number, getattr(self._recipients, "value", []))
+            code = self._rule(next(self._calls), list(call.params.get("Destinations", [])))
         if code is None:
             return None
         if isinstance(code, Exception):
             self.injected.append(type(code).__name__)
-            raise code
+            return code
         self.injected.append(code)
         status = 400 if code in ("Throttling", "MessageRejected") else 503
-        parsed = {
-            "Error": {"Code": code, "Message": f"injected {code}", "Type": "Sender"},
-            "ResponseMetadata": {"HTTPStatusCode": status},
-        }
-        return AWSResponse("https://email.local", status, {}, None), parsed
+        return AwsError(code, message=f"injected {code}", status=status)
 
     def __enter__(self) -> SesFaults:
-        for client in self._clients:
-            client.meta.events.register(
-                "before-parameter-build.ses.SendRawEmail", self._remember, unique_id="faults-p"
-            )
-            client.meta.events.register(
-                "before-call.ses.SendRawEmail", self._fail, unique_id="faults-c"
-            )
+        self._intercepting.enter_context(
+            self._functions.intercept("ses.SendRawEmail", before=self._fail)
+        )
         return self
 
     def __exit__(self, *_: object) -> None:
-        for client in self._clients:
-            client.meta.events.unregister(
-                "before-parameter-build.ses.SendRawEmail", unique_id="faults-p"
-            )
-            client.meta.events.unregister("before-call.ses.SendRawEmail", unique_id="faults-c")
+        self._intercepting.close()
 
 
-@pytest.fixture(autouse=True)
-def no_backoff_sleep(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The notifier's backoff waits seconds between SES attempts; the tests need not."""
-    for function_id in (NOTIFY, RECONCILE):
-        for module in modules(local_stack, function_id):
-            monkeypatch.setattr(module.notifier, "_backoff", lambda: NoBackoff(attempts=4))
+@pytest.fixture(scope="module", autouse=True)
+def functions_set_for_these_tests(local_stack: LocalStack) -> Iterator[None]:
+    """The two functions run with ``TEST_SETTINGS`` while this module's tests run: what
+    the stack does not set already (the conftest's environment overrides) is configured,
+    as an update of a Lambda function's configuration is, at the cost of a cold start."""
+    with contextlib.ExitStack() as configurations:
+        for function_id, variables in TEST_SETTINGS.items():
+            environment = local_stack.functions.functions[function_id].environment
+            missing = {
+                name: value for name, value in variables.items() if environment.get(name) != value
+            }
+            if missing:
+                configurations.enter_context(local_stack.functions.configured(function_id, missing))
+        yield
 
 
 @pytest.fixture
-def reconcile(local_stack: LocalStack, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
-    """Run the reconciler once; pending notifications count as overdue at once."""
-    for module in modules(local_stack, RECONCILE):
-        monkeypatch.setattr(module, "settings", replace(module.settings, pending_after=timedelta()))
+def reconcile(local_stack: LocalStack) -> Callable[..., Any]:
+    """Run the reconciler once; pending notifications count as overdue at once
+    (``TEST_SETTINGS``)."""
 
     def run(event: dict[str, Any] | None = None) -> dict[str, Any]:
         result: dict[str, Any] = local_stack.functions.invoke(RECONCILE, event or {})
@@ -209,22 +201,34 @@ def stream_consumer_down(stack: LocalStack) -> Iterator[None]:
         stack.stream_poller.resume()
 
 
-@contextlib.contextmanager
-def captured_function_logs() -> Iterator[io.StringIO]:
-    """What the functions' Powertools loggers write while the block runs."""
-    stream_handlers = [
-        handler
-        for handler in logging.getLogger("order-cancellations").handlers
-        if isinstance(handler, logging.StreamHandler)
+def deliveries_overlap(recorder: DynamoDBCallRecorder, keys: list[dict[str, Any]]) -> bool:
+    """Whether one cancellation's DynamoDB calls (its claim to its record) and another's
+    came interleaved, in the order the calls ended: their emails were in flight together."""
+    partitions = [call.params.get("Key", {}).get("pk") for call in recorder.calls]
+    spans = [
+        (positions[0], positions[-1])
+        for key in keys
+        if (positions := [i for i, pk in enumerate(partitions) if pk == key["pk"]])
     ]
-    assert stream_handlers, "the functions log through a stream handler"
+    return any(
+        one[0] < other[1] and other[0] < one[1] for one, other in itertools.combinations(spans, 2)
+    )
+
+
+@contextlib.contextmanager
+def captured_function_logs(
+    stack: LocalStack, function_id: str, capfd: pytest.CaptureFixture[str]
+) -> Iterator[io.StringIO]:
+    """What the function's Powertools loggers write while the block runs. An instance
+    prints on the stdout this process had when it started: the block replaces the
+    function's instances, so that those it starts print where ``capfd`` captures."""
     buffer = io.StringIO()
-    previous = [handler.setStream(buffer) for handler in stream_handlers]
-    try:
-        yield buffer
-    finally:
-        for handler, stream in zip(stream_handlers, previous, strict=True):
-            handler.setStream(stream)
+    with stack.functions.configured(function_id, {}):
+        capfd.readouterr()
+        try:
+            yield buffer
+        finally:
+            buffer.write(capfd.readouterr().out)
 
 
 def ordered_and_cancelled(
@@ -296,11 +300,17 @@ def test_throttling_on_a_third_of_the_calls_loses_no_email(
     local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
 ) -> None:
     emails: list[str] = []
-    # Every third SendRawEmail is throttled; the first six outright, so that some
-    # cancellations run out of attempts in their invocation and are left pending.
-    with SesFaults(
-        local_stack, lambda n, _to: "Throttling" if n % 3 == 0 or n <= 6 else None
-    ) as faults:
+    sends_to: Counter[str] = Counter()
+
+    # Every third SendRawEmail is throttled, and the first four to each of the first two
+    # buyers outright, so that their cancellations run out of attempts in their invocation
+    # and are left pending. (Counted by buyer, as the deliveries' sends interleave.)
+    def rule(number: int, to: list[str]) -> str | None:
+        sends_to.update(to)
+        outright = any(address in emails[:2] and sends_to[address] <= 4 for address in to)
+        return "Throttling" if number % 3 == 0 or outright else None
+
+    with SesFaults(local_stack, rule) as faults:
         assert local_stack.stream_poller is not None
         with stream_consumer_down(local_stack):
             keys = []
@@ -322,7 +332,10 @@ def test_throttling_on_a_third_of_the_calls_loses_no_email(
 
 
 def test_a_batch_is_emailed_several_at_a_time_and_only_the_failed_record_is_handed_back(
-    local_stack: LocalStack, seller: SellerClient, unique_id: Any
+    local_stack: LocalStack,
+    seller: SellerClient,
+    unique_id: Any,
+    notify_dynamodb_calls: DynamoDBCallRecorder,
 ) -> None:
     emails: list[str] = []
     keys = []
@@ -332,19 +345,19 @@ def test_a_batch_is_emailed_several_at_a_time_and_only_the_failed_record_is_hand
             emails.append(email)
             keys.append(cancellation_key(seller, order_id, cancellation))
         broken = emails[5]
-        sending_threads: set[str] = set()
 
         def rule(_number: int, to: list[str]) -> Exception | None:
-            sending_threads.add(threading.current_thread().name)
             return RuntimeError("the SES client broke") if broken in to else None
 
+        notify_dynamodb_calls.clear()
         with SesFaults(local_stack, rule):
             response = local_stack.functions.invoke(NOTIFY, stream_batch(keys))
         local_stack.stream_poller.discard_pending()  # type: ignore[union-attr]
+        several_at_a_time = deliveries_overlap(notify_dynamodb_calls, keys)
 
     assert response == {"batchItemFailures": [{"itemIdentifier": "1005"}]}
     assert [len(emails_to(local_stack, e)) for e in emails] == [1] * 5 + [0] + [1] * 2
-    assert len(sending_threads) > 1, sending_threads
+    assert several_at_a_time, calls_per_cancellation(notify_dynamodb_calls, keys)
     # The failed record's claim was given back: its redelivery sends it at once.
     assert local_stack.functions.invoke(NOTIFY, stream_batch(keys)) == {"batchItemFailures": []}
     assert [len(emails_to(local_stack, e)) for e in emails] == [1] * 8
@@ -391,7 +404,11 @@ def test_a_cancellation_whose_stream_record_was_lost_is_emailed_by_the_next_reco
 
 
 def test_an_order_tampered_with_in_the_table_is_reported_not_repaired(
-    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
+    local_stack: LocalStack,
+    seller: SellerClient,
+    unique_id: Any,
+    reconcile: Any,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     order_id = unique_id("ORD")
     seller.create_order(
@@ -419,7 +436,7 @@ def test_an_order_tampered_with_in_the_table_is_reported_not_repaired(
         }
     }
 
-    with captured_function_logs() as logs:
+    with captured_function_logs(local_stack, RECONCILE, capfd) as logs:
         summary = reconcile(window)
 
     assert summary["violations"] >= 1
@@ -441,16 +458,15 @@ def test_scheduled_runs_check_each_changed_order_once_and_resume_from_a_checkpoi
     seller: SellerClient,
     unique_id: Any,
     reconcile: Any,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    for module in modules(local_stack, RECONCILE):
-        monkeypatch.setattr(module, "SETTLE", timedelta())
     ordered_and_cancelled(seller, unique_id)
 
-    runs = [reconcile()]
-    while runs[-1]["more"] and len(runs) < 20:
-        runs.append(reconcile())
-    again = reconcile()
+    # Writes count as settled at once, so that this test's own are checked.
+    with local_stack.functions.configured(RECONCILE, {"RECONCILE_SETTLE_SECONDS": "0"}):
+        runs = [reconcile()]
+        while runs[-1]["more"] and len(runs) < 20:
+            runs.append(reconcile())
+        again = reconcile()
 
     assert not runs[-1]["more"]
     assert sum(run["orders_checked"] for run in runs) >= 1
@@ -529,7 +545,11 @@ def test_an_address_no_message_can_be_written_to_fails_for_good_without_blocking
 
 
 def test_an_order_the_code_cannot_read_is_reported_and_the_others_still_checked(
-    local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
+    local_stack: LocalStack,
+    seller: SellerClient,
+    unique_id: Any,
+    reconcile: Any,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     unreadable, _, _ = ordered_and_cancelled(seller, unique_id)
     local_stack.client("dynamodb").update_item(
@@ -548,7 +568,7 @@ def test_an_order_the_code_cannot_read_is_reported_and_the_others_still_checked(
         }
     }
 
-    with captured_function_logs() as logs:
+    with captured_function_logs(local_stack, RECONCILE, capfd) as logs:
         summary = reconcile(window)
 
     reports = [
@@ -564,11 +584,12 @@ def test_an_order_the_code_cannot_read_is_reported_and_the_others_still_checked(
 
 
 def test_a_window_that_ends_before_it_starts_is_refused(local_stack: LocalStack) -> None:
-    with pytest.raises(ValueError, match=r"window\.from must come before window\.to"):
+    with pytest.raises(FunctionError, match=r"window\.from must come before window\.to") as refused:
         local_stack.functions.invoke(
             RECONCILE,
             {"window": {"from": "2026-11-26T10:00:00Z", "to": "2026-11-25T10:00:00Z"}},
         )
+    assert refused.value.error["errorType"] == "ValueError"
 
 
 def test_each_email_of_a_batch_costs_two_dynamodb_calls(

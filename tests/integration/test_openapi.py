@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from local_runtime.openapi import COMMITTED_DOCUMENT
 from local_runtime.template import SamTemplate
+from scripts.openapi import COMMITTED_DOCUMENT
 from tests.integration.conftest import ApiClient
 
 pytestmark = pytest.mark.integration

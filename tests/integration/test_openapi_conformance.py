@@ -37,8 +37,8 @@ from jsonschema import Draft202012Validator
 from schemathesis import Case, GenerationMode, HookContext
 from schemathesis.core.parameters import ParameterLocation
 
-from local_runtime.openapi import COMMITTED_DOCUMENT
 from local_runtime.stack import LocalStack
+from scripts.openapi import COMMITTED_DOCUMENT
 from tests.integration.conftest import ApiClient, line, order_input, package, two_package_order
 
 SEED = 20261120

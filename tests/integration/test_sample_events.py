@@ -1,10 +1,10 @@
 """Every sample event in events/ does what it is for against a fresh ``make dev`` with the
-demo data, run the way ``make invoke`` runs it: ``python -m local_runtime.invoke <function>
+demo data, run the way ``make invoke`` runs it: ``python -m local_runtime.commands.invoke <function>
 <event>`` against the running stack.
 
 Two fresh seeded stacks, each a ``python -m local_runtime`` of its own, side by side: one
 takes the events in file order, the other, at the same time, in reverse order, each event
-once. The events that change something work on orders of their own (``local_runtime.seed``),
+once. The events that change something work on orders of their own (``scripts.demo_data``),
 so neither order may matter.
 """
 
@@ -26,10 +26,10 @@ from typing import Any
 import pytest
 
 from local_runtime import PROJECT_ROOT
-from local_runtime.seed import SAMPLE_CANCELLATION, demo_orders
+from local_runtime.gateway.tokens import mint_token
 from local_runtime.stack import OUTBOX_PATH, StackInfo
 from local_runtime.template import SamTemplate
-from local_runtime.tokens import mint_token
+from scripts.demo_data import SAMPLE_CANCELLATION, demo_orders
 
 pytestmark = pytest.mark.integration
 
@@ -74,7 +74,7 @@ def function_for(name: str) -> str:
 
 @dataclass(frozen=True)
 class Invocation:
-    """What ``python -m local_runtime.invoke`` printed: the response, then the logs."""
+    """What ``python -m local_runtime.commands.invoke`` printed: the response, then the logs."""
 
     returncode: int
     response: Any
@@ -105,7 +105,7 @@ class DevStack:
     def invoke(self, name: str) -> Invocation:
         folder = TEMPLATE.function(function_for(name)).folder_name
         result = subprocess.run(  # noqa: S603 (this interpreter on the project's module)
-            [sys.executable, "-m", "local_runtime.invoke", folder, f"events/{name}"],
+            [sys.executable, "-m", "local_runtime.commands.invoke", folder, f"events/{name}"],
             cwd=PROJECT_ROOT,
             env={**os.environ, "LOCAL_STACK_FILE": str(self.stack_file)},
             capture_output=True,

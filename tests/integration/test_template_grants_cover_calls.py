@@ -3,7 +3,7 @@
 ``tests/unit/test_template_iam.py`` holds the template's grants equal to ``NEEDS``, a table
 drawn by reading the code; this test watches the code itself. Every route is driven, a
 cancellation's email goes out through the stream, and the reconciler runs, while botocore's
-event hooks on each function instance's own DynamoDB client record every call: each must
+event hooks in each function instance (a process of its own) report every call: each must
 be in ``NEEDS`` for its function, on the stack's table (in AWS a call outside the policy is
 AccessDenied, which no local run shows). The API functions' routes take every path, so
 for them each granted DynamoDB permission must also be used: a grant no call needs is
@@ -19,13 +19,11 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from types import ModuleType
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
-from botocore.client import BaseClient
 
+from local_runtime.functions.runtime import AwsCall, AwsError, InterceptedCall
 from local_runtime.stack import LocalStack
 from tests.integration.conftest import (
     SellerClient,
@@ -53,62 +51,31 @@ TRANSACT_ACTIONS = {
 }
 
 
-def _clients(module: ModuleType, depth: int = 3) -> list[BaseClient]:
-    """The DynamoDB clients a handler module holds, in its globals or in the objects they
-    hold (the notifier's store's client), a few attributes deep."""
-    found: dict[int, BaseClient] = {}
-    seen: set[int] = set()
-    layer: list[Any] = list(vars(module).values())
-    for _ in range(depth + 1):
-        following: list[Any] = []
-        for value in layer:
-            if id(value) in seen or isinstance(value, type | ModuleType):
-                continue
-            seen.add(id(value))
-            if isinstance(value, BaseClient):
-                if value.meta.service_model.service_name == "dynamodb":
-                    found[id(value)] = value
-            elif hasattr(value, "__dict__"):
-                following.extend(vars(value).values())
-        layer = following
-    return list(found.values())
-
-
 class GrantRecorder:
-    """(function, IAM action, resource kind) of every DynamoDB call, and the tables named."""
+    """(function, IAM action, resource kind) of every DynamoDB call, and the tables named,
+    as each function instance reports its calls to the local runtime."""
 
     def __init__(self, stack: LocalStack) -> None:
-        self._hooks = [
-            (function_id, client)
-            for function_id in WATCHED
-            for instance in stack.functions.instances(function_id)
-            for client in _clients(instance.module)
-        ]
-        assert {function_id for function_id, _ in self._hooks} == set(WATCHED)
+        self._runtime = stack.functions
+        self._watching = contextlib.ExitStack()
         self._lock = threading.Lock()
         self.used: dict[str, set[tuple[str, Kind]]] = {f: set() for f in WATCHED}
         self.tables: set[str] = set()
 
-    def _record(self, function_id: str, params: Mapping[str, Any], model: Any, **_: Any) -> None:
-        grants, tables = _grants_of(model.name, params)
+    def _record(self, call: AwsCall) -> None:
+        if call.service != "dynamodb" or call.function_id not in self.used:
+            return
+        grants, tables = _grants_of(call.operation, call.params)
         with self._lock:
-            self.used[function_id] |= grants
+            self.used[call.function_id] |= grants
             self.tables |= tables
 
     def __enter__(self) -> GrantRecorder:
-        for number, (function_id, client) in enumerate(self._hooks):
-            client.meta.events.register(
-                "before-parameter-build.dynamodb",
-                lambda params, model, f=function_id, **kw: self._record(f, params, model, **kw),
-                unique_id=f"grant-recorder-{id(self)}-{number}",
-            )
+        self._watching.enter_context(self._runtime.watch(self._record))
         return self
 
     def __exit__(self, *_: object) -> None:
-        for number, (_function_id, client) in enumerate(self._hooks):
-            client.meta.events.unregister(
-                "before-parameter-build.dynamodb", unique_id=f"grant-recorder-{id(self)}-{number}"
-            )
+        self._watching.close()
 
 
 def _grants_of(operation: str, params: Mapping[str, Any]) -> tuple[set[tuple[str, Kind]], set[str]]:
@@ -144,37 +111,20 @@ def _one_transaction_conflict(stack: LocalStack, function_id: str) -> Iterator[l
     """The function's next transaction meets another (DynamoDB's TransactionConflict, which
     returns no item): the one path to ingestion's GetItem that no single request takes, as
     DynamoDB returns the order a refused Put collided with."""
-    clients = [
-        client
-        for instance in stack.functions.instances(function_id)
-        for client in _clients(instance.module)
-    ]
     lock, conflicts = threading.Lock(), []
-    hook_id = f"one-transaction-conflict-{id(conflicts)}"
 
-    def conflict(**_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
+    def conflict(call: InterceptedCall) -> AwsError | None:
         with lock:
-            if conflicts:
+            if call.function_id != function_id or conflicts:
                 return None
             conflicts.append("TransactionConflict")
-        parsed = {
-            "Error": {"Code": "TransactionCanceledException", "Message": "injected"},
-            "CancellationReasons": [{"Code": "TransactionConflict"}],
-            "ResponseMetadata": {"HTTPStatusCode": 400},
-        }
-        return AWSResponse("https://dynamodb.local", 400, {}, None), parsed
-
-    for client in clients:
-        client.meta.events.register(
-            "before-call.dynamodb.TransactWriteItems", conflict, unique_id=hook_id
+        return AwsError(
+            "TransactionCanceledException",
+            fields={"CancellationReasons": [{"Code": "TransactionConflict"}]},
         )
-    try:
+
+    with stack.functions.intercept("dynamodb.TransactWriteItems", before=conflict):
         yield conflicts
-    finally:
-        for client in clients:
-            client.meta.events.unregister(
-                "before-call.dynamodb.TransactWriteItems", unique_id=hook_id
-            )
 
 
 def _needed(function_id: str) -> set[tuple[str, Kind]]:

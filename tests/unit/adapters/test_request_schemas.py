@@ -27,7 +27,7 @@ from adapters.schemas import (
 )
 from domain.errors import RequestInvalid
 from domain.money import MINOR_UNITS, parse_amount
-from local_runtime.openapi import COMMITTED_DOCUMENT
+from scripts.openapi import COMMITTED_DOCUMENT
 
 TWO_DECIMALS = [currency for currency, digits in MINOR_UNITS.items() if digits == 2]
 

@@ -28,8 +28,8 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_runtime.http_api import HttpRequest, RouteTable, build_event, to_http_response
-from local_runtime.lambda_runtime import LambdaContext
+from local_runtime.functions.runtime import lambda_context
+from local_runtime.gateway.http_api import HttpRequest, RouteTable, build_event, to_http_response
 from local_runtime.template import SamTemplate
 
 REGION = "us-east-1"
@@ -242,7 +242,7 @@ class Functions:
     def invoke(self, function_id: str, event: dict[str, Any]) -> Any:
         spec = TEMPLATE.functions[function_id]
         handler = getattr(self._modules[function_id], spec.handler_name)
-        return handler(event, LambdaContext.for_function(spec, REGION))
+        return handler(event, lambda_context(spec, REGION))
 
 
 def _top_level_names(folder: Path) -> set[str]:

@@ -1,4 +1,4 @@
-"""``local_runtime.openapi`` on the functions loaded here: fast, without the local stack
+"""``scripts.openapi`` on the functions loaded here: fast, without the local stack
 (``tests/integration/test_openapi.py`` checks what the stack serves)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from local_runtime import PROJECT_ROOT
-from local_runtime.openapi import (
+from scripts.openapi import (
     COMMITTED_DOCUMENT,
     TITLE,
     build_document,
@@ -46,9 +46,9 @@ def test_the_merged_document_has_every_route_of_the_template(functions: Function
 
 @pytest.fixture(scope="module")
 def printed() -> str:
-    """What ``python -m local_runtime.openapi`` prints, as ``make openapi`` runs it."""
+    """What ``python -m scripts.openapi`` prints, as ``make openapi`` runs it."""
     completed = subprocess.run(
-        [sys.executable, "-m", "local_runtime.openapi"],
+        [sys.executable, "-m", "scripts.openapi"],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

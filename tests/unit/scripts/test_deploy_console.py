@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from local_runtime.console_site import CONSOLE_DIR, deployed_files
+from local_runtime.gateway.console_site import CONSOLE_DIR, deployed_files
 from scripts.deploy_console import MissingOutput, console_config, upload
 
 OUTPUTS = {

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from local_runtime import PROJECT_ROOT
-from local_runtime.http_api import HttpRequest, HttpResponse
+from local_runtime.gateway.http_api import HttpRequest, HttpResponse
 
 CONSOLE_DIR = PROJECT_ROOT / "console"
 CONFIG_PATH = "/config.json"

@@ -16,7 +16,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from local_runtime import PROJECT_ROOT
-from local_runtime.network import free_port
+from local_runtime.emulators.network import free_port
 from local_runtime.template import TableSpec
 
 logger = logging.getLogger(__name__)

@@ -23,8 +23,8 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import random
+import sys
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -383,18 +383,25 @@ def create_sample_cancellation(sample: SampleCancellation) -> None:
     ``events/notify_stream_batch.json`` delivers the record (or the reconciler resends it,
     once it is PendingNotificationMinutes old).
 
-    Runs inside the local stack, which puts the functions' layer on ``sys.path`` and their
-    settings in ``os.environ``.
+    Runs in the local stack's process, with the cancel function's layers and settings.
     """
-    from adapters.aws_clients import dynamodb_client  # noqa: PLC0415 (the layer, see above)
-    from adapters.dynamodb_repository import DynamoDBOrderRepository  # noqa: PLC0415
+    stack = LocalStack.running()
+    if stack is None:
+        raise RuntimeError("the sample cancellation is made inside a running local stack")
+    cancel = stack.template.function("CancelFunction")
+    for layer in cancel.layer_dirs:
+        if str(layer) not in sys.path:
+            sys.path.append(str(layer))
+    from adapters.dynamodb_repository import DynamoDBOrderRepository  # noqa: PLC0415 (the layer)
     from adapters.http_api import fingerprint  # noqa: PLC0415
     from adapters.schemas import CancellationRequestIn  # noqa: PLC0415
+    from adapters.settings import CancelSettings  # noqa: PLC0415
     from domain import services  # noqa: PLC0415
 
+    settings = CancelSettings.from_environment(cancel.environment)
     request = CancellationRequestIn.model_validate(sample.request)
-    repository = DynamoDBOrderRepository(dynamodb_client(), os.environ["TABLE_NAME"])
-    ttl = timedelta(hours=int(os.environ.get("IDEMPOTENCY_TTL_HOURS", "168")))
+    repository = DynamoDBOrderRepository(stack.client("dynamodb"), settings.table_name)
+    ttl = settings.idempotency_ttl
     with _unseen_by_stream_consumer():
         result = services.submit_cancellation(
             repository,

@@ -1,15 +1,11 @@
-"""Access tokens for the local stack: HS256 JWTs signed with ``LOCAL_JWT_SECRET``.
-
-python -m local_runtime.tokens --seller seller-acme --scopes "orders.read orders.write"
-"""
+"""Access tokens for the local stack: HS256 JWTs signed with ``LOCAL_JWT_SECRET``
+(``make token``: ``local_runtime.commands.token``)."""
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -67,33 +63,3 @@ def mint_token(
         claims |= {"iss": LOCAL_ISSUER, "aud": LOCAL_AUDIENCE}
     claims |= extra_claims or {}
     return jwt.encode(claims, secret or jwt_secret(), algorithm=ALGORITHM)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m local_runtime.tokens",
-        description="Print an access token for the local stack (make token).",
-    )
-    parser.add_argument("--seller", required=True, help="the seller (tenant) id")
-    parser.add_argument(
-        "--scopes",
-        default="orders.read orders.write",
-        help='space separated, e.g. "orders.read orders.write orders.admin"',
-    )
-    parser.add_argument("--sub", help="the acting user (default: user-<seller>)")
-    parser.add_argument(
-        "--hours", type=float, default=DEFAULT_LIFETIME.total_seconds() / 3600, help="lifetime"
-    )
-    arguments = parser.parse_args(argv)
-    token = mint_token(
-        arguments.seller,
-        arguments.scopes.split(),
-        sub=arguments.sub,
-        lifetime=timedelta(hours=arguments.hours),
-    )
-    sys.stdout.write(token + "\n")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

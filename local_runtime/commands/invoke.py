@@ -1,7 +1,7 @@
 """Run one function on one event against the running local stack, like ``sam local invoke``.
 
-    python -m local_runtime.invoke ListOrdersFunction events/list_orders.json
-    python -m local_runtime.invoke list_orders - < events/list_orders.json
+    python -m local_runtime.commands.invoke ListOrdersFunction events/list_orders.json
+    python -m local_runtime.commands.invoke list_orders - < events/list_orders.json
 
 The response goes to stdout, the function's logs to stderr, and then, for a function
 that emails buyers (or whenever an email went out while it ran), the emails the local
@@ -11,19 +11,16 @@ outbox received meanwhile.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
-import traceback
 import urllib.error
 import urllib.request
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from local_runtime.lambda_runtime import FunctionRuntime
-from local_runtime.stack import OUTBOX_PATH, EnvironmentPatch, StackInfo, stack_file_path
+from local_runtime.functions.runtime import FunctionError, FunctionRuntime
+from local_runtime.stack import OUTBOX_PATH, StackInfo, stack_file_path
 from local_runtime.template import DEFAULT_TEMPLATE, SamTemplate, TemplateError
 
 
@@ -56,14 +53,6 @@ def _load_event(source: str) -> dict[str, Any]:
     return event
 
 
-def _error_document(error: BaseException) -> dict[str, Any]:
-    return {
-        "errorMessage": str(error),
-        "errorType": type(error).__name__,
-        "stackTrace": traceback.format_exception(error),
-    }
-
-
 def _outbox(info: StackInfo) -> list[dict[str, Any]] | None:
     """The emails the stack has sent, oldest first; None when it cannot say."""
     try:
@@ -86,9 +75,9 @@ def _emails_sent(messages: Sequence[dict[str, Any]]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # Powertools warns after every invocation that recorded no metric: noise locally.
-    warnings.filterwarnings("ignore", message="No application metrics to publish")
-    parser = argparse.ArgumentParser(prog="python -m local_runtime.invoke", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m local_runtime.commands.invoke", description=__doc__
+    )
     parser.add_argument("function", help="logical id (ListOrdersFunction) or folder (list_orders)")
     parser.add_argument("event", help="a JSON event file, or - for stdin")
     arguments = parser.parse_args(argv)
@@ -100,18 +89,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (StackNotRunning, TemplateError, OSError, ValueError) as error:
         sys.stderr.write(f"{error}\n")
         return 2
-    EnvironmentPatch().apply(info.environment)
-    runtime = FunctionRuntime([spec], info.region)
-    runtime.activate()
+    # One instance, with the stack's environment; what it prints goes to stderr.
+    runtime = FunctionRuntime([spec], info.region, stdout=sys.stderr.fileno())
+    runtime.start(info.environment)
     before = _outbox(info)
-    with contextlib.redirect_stdout(sys.stderr):
-        try:
-            result = runtime.invoke(spec.logical_id, event)
-        except Exception as error:
-            traceback.print_exc()
-            document, status = _error_document(error), 1
-        else:
-            document, status = result, 0
+    try:
+        document, status = runtime.invoke(spec.logical_id, event), 0
+    except FunctionError as error:
+        document, status = error.error, 1
+    finally:
+        runtime.stop()
     after = _outbox(info)
     if before is not None and after is not None:
         sent = after[len(before) :]

@@ -6,23 +6,25 @@ into one document. Nothing here lists a route: the resolvers say what each opera
 the template says who may call it (its ``AuthorizationScopes`` become the operation's
 security requirement).
 
-The local stack serves it at ``GET /_local/openapi.json``; without a running stack,
+It imports every handler in this one process, with the template's environment (a region
+and credentials that reach nothing; no call is made):
 
-    python -m local_runtime.openapi                              # to stdout
-    python -m local_runtime.openapi --output docs/openapi.json   # what make openapi does
+    python -m scripts.openapi                              # to stdout
+    python -m scripts.openapi --output docs/openapi.json   # what make openapi does
 
-Both write the same bytes (``render``: sorted keys, a final newline), so the committed
+The local stack serves its output at ``GET /_local/openapi.json``. Both write the same
+bytes (``render``: sorted keys, a final newline), so the committed
 ``docs/openapi.json`` can be compared with what the code generates.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import inspect
 import json
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +34,8 @@ from aws_lambda_powertools.event_handler.openapi.merge import OpenAPIMerge
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 
 from local_runtime import PROJECT_ROOT
-from local_runtime.http_api import HttpRequest, HttpResponse
-from local_runtime.lambda_runtime import FunctionRuntime
 from local_runtime.template import FunctionSpec, HttpRoute, SamTemplate
 
-OPENAPI_PATH = "/_local/openapi.json"
 COMMITTED_DOCUMENT = PROJECT_ROOT / "docs" / "openapi.json"
 TITLE = "Seller order-cancellation API"
 API_VERSION = "1.0.0"
@@ -81,8 +80,7 @@ def function_resolvers(
 ) -> list[FunctionResolver]:
     """The ``app`` resolvers of the template's HTTP functions, in template order.
 
-    ``load_handler`` imports a function by logical id and returns its handler, as
-    ``FunctionRuntime.handler`` does (the local stack passes its own, already loaded).
+    ``load_handler`` imports a function by logical id and returns its handler.
     """
     found: list[FunctionResolver] = []
     for spec in template.functions.values():
@@ -160,30 +158,6 @@ def _drop_powertools_validation_responses(document: dict[str, Any]) -> None:
             schemas.pop(name, None)
 
 
-class OpenApiRoute:
-    """``GET /_local/openapi.json``: the document, built on the first request and kept."""
-
-    def __init__(self, template: SamTemplate, load_handler: HandlerLoader) -> None:
-        self._template = template
-        self._load_handler = load_handler
-        self._lock = threading.Lock()
-        self._body: bytes | None = None
-
-    def document(self) -> dict[str, Any]:
-        resolvers = function_resolvers(self._template, self._load_handler)
-        return build_document((found.resolver for found in resolvers), self._template.routes)
-
-    def __call__(self, _: HttpRequest) -> HttpResponse:
-        with self._lock:
-            if self._body is None:
-                self._body = render(self.document()).encode()
-        return HttpResponse(
-            status=200,
-            headers=[("Content-Type", "application/json")],
-            body=self._body,
-        )
-
-
 def render(document: Mapping[str, Any]) -> str:
     """The document as JSON text that only changes when the document does."""
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
@@ -192,7 +166,7 @@ def render(document: Mapping[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Print (or write) the document, importing the functions with the template's
     environment."""
-    parser = argparse.ArgumentParser(prog="python -m local_runtime.openapi")
+    parser = argparse.ArgumentParser(prog="python -m scripts.openapi")
     parser.add_argument("--output", help="write the document to this file, not stdout")
     arguments = parser.parse_args(argv)
     template = SamTemplate.load()
@@ -208,12 +182,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
     )
-    functions = FunctionRuntime(template.functions.values(), region)
-    functions.activate()
-    try:
-        document = OpenApiRoute(template, functions.handler).document()
-    finally:
-        functions.deactivate()
+    for spec in template.functions.values():
+        for folder in (spec.code_dir, *spec.layer_dirs):
+            if str(folder) not in sys.path:
+                sys.path.append(str(folder))
+
+    def load_handler(function_id: str) -> Callable[..., Any]:
+        spec = template.functions[function_id]
+        handler: Callable[..., Any] = getattr(
+            importlib.import_module(spec.module_name), spec.handler_name
+        )
+        return handler
+
+    resolvers = function_resolvers(template, load_handler)
+    document = build_document((found.resolver for found in resolvers), template.routes)
     text = render(document)
     if arguments.output:
         # Written whole or not at all: a failed run leaves the previous file.

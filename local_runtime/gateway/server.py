@@ -1,4 +1,4 @@
-"""The local API Gateway: template routes, JWT checks, payload-2.0 events, handlers in process.
+"""The local API Gateway: template routes, JWT checks, payload-2.0 events to the functions.
 
 Besides the template's routes it serves the local-only routes under ``/_local/``;
 ``GET /_local/health`` is built in, the others are registered by name with
@@ -9,16 +9,20 @@ Besides the template's routes it serves the local-only routes under ``/_local/``
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from local_runtime.auth import Forbidden, TokenVerifier, Unauthorized
-from local_runtime.http_api import (
+from werkzeug.serving import LISTEN_QUEUE, BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request
+
+from local_runtime.functions.runtime import FunctionError, FunctionTimedOut
+from local_runtime.gateway.auth import Forbidden, TokenVerifier, Unauthorized
+from local_runtime.gateway.http_api import (
     HttpRequest,
     HttpResponse,
     InvalidLambdaResponse,
@@ -64,14 +68,6 @@ _PROTOCOL_PROBLEMS = {
 }
 
 
-class _Server(ThreadingHTTPServer):
-    """One thread per connection; the listen backlog holds a burst of concurrent clients
-    (the standard library's 5 would make the sixth wait for a SYN retry)."""
-
-    request_queue_size = 128
-    daemon_threads = True
-
-
 def _bad_gateway(function_id: str) -> HttpResponse:
     """API Gateway's 502 for a function that failed, as a problem body."""
     return problem(502, "BAD_GATEWAY", f"{function_id} failed; its error is in the log")
@@ -94,29 +90,33 @@ class Gateway:
         self._local_routes: dict[str, LocalRouteHandler] = {HEALTH_PATH: self._health}
         self._site: StaticSite | None = None
         self._ready = threading.Event()
-        self._server: ThreadingHTTPServer | None = None
+        self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---
 
-    def bind(self) -> ThreadingHTTPServer:
+    def bind(self) -> BaseWSGIServer:
         """Takes the port now, so that a busy port fails before anything else starts."""
         if self._server is not None:
             return self._server
-        gateway = self
-
-        class RequestHandler(_RequestHandler):
-            def respond_to(self, request: HttpRequest) -> HttpResponse:
-                return gateway.handle(request)
-
+        host, port = self._address
         try:
-            self._server = _Server(self._address, RequestHandler)
+            # Bound here, not by werkzeug, which exits the process when a port is taken.
+            listening = socket.create_server((host, port), backlog=LISTEN_QUEUE)
         except OSError as error:
-            host, port = self._address
             raise OSError(
                 f"cannot listen on {host}:{port} ({error.strerror}): is another local stack "
                 "running? Stop it or choose another port with PORT=..."
             ) from error
+        with listening:
+            self._server = make_server(
+                host,
+                port,
+                self._wsgi,
+                threaded=True,
+                request_handler=_RequestHandler,
+                fd=listening.fileno(),
+            )
         return self._server
 
     @property
@@ -159,6 +159,30 @@ class Gateway:
         self._site = site
 
     # --- requests ---
+
+    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        incoming = Request(environ)
+        try:
+            body = incoming.get_data()
+        except (OSError, ValueError) as error:  # a malformed chunked body
+            response = problem(400, "BAD_REQUEST", str(error))
+        else:
+            response = self.handle(
+                HttpRequest(
+                    method=incoming.method,
+                    target=environ.get("REQUEST_URI") or incoming.full_path,
+                    headers=list(incoming.headers.items()),
+                    body=body,
+                    source_ip=incoming.remote_addr or "127.0.0.1",
+                    protocol=environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                )
+            )
+        status = HTTPStatus(response.status)
+        start_response(
+            f"{status.value} {status.phrase}",
+            [*response.headers, ("Content-Length", str(len(response.body)))],
+        )
+        return [b"" if incoming.method == "HEAD" else response.body]
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         started = time.monotonic()
@@ -210,14 +234,21 @@ class Gateway:
                 return problem(403, "FORBIDDEN", str(error))
             claims, scopes = identity.claims, identity.scopes
         event = build_event(request, match, claims=claims, scopes=scopes, request_id=request_id)
+        function_id = match.route.function_id
         try:
-            result = self._invoke(match.route.function_id, event)
+            result = self._invoke(function_id, event)
             return to_http_response(result)
         except InvalidLambdaResponse:
-            logger.exception("%s returned a response API Gateway rejects", match.route.function_id)
+            logger.exception("%s returned a response API Gateway rejects", function_id)
+        except FunctionTimedOut as error:
+            logger.error("%s on %s: %s", function_id, match.route.route_key, error)
+            return problem(504, "GATEWAY_TIMEOUT", f"{function_id} timed out")
+        except FunctionError as error:
+            # The instance printed the handler's traceback itself, as it would to CloudWatch.
+            logger.error("%s failed on %s: %s", function_id, match.route.route_key, error)
         except Exception:
-            logger.exception("%s raised on %s", match.route.function_id, match.route.route_key)
-        return _bad_gateway(match.route.function_id)
+            logger.exception("invoking %s on %s failed", function_id, match.route.route_key)
+        return _bad_gateway(function_id)
 
     def _local(self, request: HttpRequest) -> HttpResponse:
         handler = self._local_routes.get(request.raw_path)
@@ -239,72 +270,12 @@ class Gateway:
         return HttpResponse.json(503, {"status": "starting"})
 
 
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "local-gateway"
-
-    def respond_to(self, request: HttpRequest) -> HttpResponse:
-        raise NotImplementedError
-
-    def _serve(self) -> None:
-        try:
-            body = self._read_body()
-        except ValueError as error:
-            self._write(problem(400, "BAD_REQUEST", str(error)))
-            self.close_connection = True
-            return
-        request = HttpRequest(
-            method=self.command,
-            target=self.path,
-            headers=list(self.headers.items()),
-            body=body,
-            source_ip=self.client_address[0],
-            protocol=self.request_version,
-        )
-        self._write(self.respond_to(request))
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._read_chunked()
-        length = self.headers.get("Content-Length")
-        if not length:
-            return b""
-        if not length.isdigit():
-            raise ValueError("Content-Length is not a number")
-        return self.rfile.read(int(length))
-
-    def _read_chunked(self) -> bytes:
-        chunks: list[bytes] = []
-        while True:
-            size_line = self.rfile.readline(1024).split(b";")[0].strip()
-            try:
-                size = int(size_line, 16)
-            except ValueError:
-                raise ValueError("malformed chunked body") from None
-            if size == 0:
-                while self.rfile.readline(1024).strip():
-                    pass
-                return b"".join(chunks)
-            chunks.append(self.rfile.read(size))
-            self.rfile.readline(1024)
-
-    def _write(self, response: HttpResponse) -> None:
-        self.send_response(response.status)
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(response.body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(response.body)
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's, but what it refuses before a request is whole (a malformed request
+    line, an over-long URL or header) is answered as a problem body, not HTML, and the
+    gateway logs requests itself."""
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """What the standard library answers in HTML (a malformed request line, an over-long
-        URL or header, an unknown method) is answered as a problem body instead."""
-        if code == HTTPStatus.NOT_IMPLEMENTED:
-            # A method the server has no handler for (TRACE, QUERY…) is routed like any
-            # other: a 405 with Allow where the path exists, else a 404.
-            self._serve()
-            return
         status = HTTPStatus(code)
         response = problem(
             status,
@@ -312,8 +283,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             message or status.description or status.phrase,
         )
         self.close_connection = True
-        response.headers.append(("Connection", "close"))
-        self._write(response)
+        self.send_response(response.status)
+        for name, value in [*response.headers, ("Connection", "close")]:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.write(response.body)
         logger.info(
             "%s %s %s %s",
             self.command or "-",
@@ -322,7 +297,5 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response.problem_code(),
         )
 
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug(format, *args)
-
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass

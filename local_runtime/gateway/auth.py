@@ -8,7 +8,7 @@ from typing import Any
 
 import jwt
 
-from local_runtime.tokens import ALGORITHM, LOCAL_AUDIENCE, LOCAL_ISSUER
+from local_runtime.gateway.tokens import ALGORITHM, LOCAL_AUDIENCE, LOCAL_ISSUER
 
 
 class Unauthorized(Exception):

@@ -1,0 +1,2 @@
+"""Commands beside ``make dev`` (``python -m local_runtime``): ``invoke`` (``make invoke``)
+and ``token`` (``make token``)."""
