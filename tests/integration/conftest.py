@@ -270,6 +270,14 @@ def order_input(
     }
 
 
+@pytest.fixture
+def mug_order(seller: SellerClient, unique_id: IdFactory) -> str:
+    """A new order of API.md's Mug: PK1 holds L1, 3 mugs; shipping 5.99; paid 33.53."""
+    order_id = unique_id("ORD")
+    seller.create_order(order_input(order_id, seller.seller_id))
+    return order_id
+
+
 def two_package_order(order_id: str, seller_id: str, **overrides: Any) -> dict[str, Any]:
     """PK1 holds the Mug (L1, 3 units), PK2 a towel (L2, 2 x 9.50, no discounts)."""
     return order_input(

@@ -47,14 +47,6 @@ ONE_MUG = {
 
 
 @pytest.fixture
-def mug_order(seller: SellerClient, unique_id: IdFactory) -> str:
-    """API.md's Mug order: PK1 holds L1, 3 mugs; shipping 5.99; paid 33.53."""
-    order_id = unique_id("ORD")
-    seller.create_order(order_input(order_id, seller.seller_id))
-    return order_id
-
-
-@pytest.fixture
 def two_packages(seller: SellerClient, unique_id: IdFactory) -> str:
     """PK1 holds L1 (3 mugs), PK2 holds L2 (2 towels)."""
     order_id = unique_id("ORD")

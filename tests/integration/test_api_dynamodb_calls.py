@@ -27,13 +27,6 @@ from tests.integration.conftest import (
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def mug_order(seller: SellerClient, unique_id: IdFactory) -> str:
-    order_id = unique_id("ORD")
-    seller.create_order(order_input(order_id, seller.seller_id))
-    return order_id
-
-
 def _create_orders(seller: SellerClient, bodies: list[dict[str, object]]) -> None:
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(lambda body: seller.put_order(body).status, bodies))

@@ -39,13 +39,6 @@ ROUTES = [
 ALL_SCOPES = {"orders.read", "orders.write", "orders.admin"}
 
 
-@pytest.fixture
-def mug_order(seller: SellerClient, unique_id: IdFactory) -> str:
-    order_id = unique_id("ORD")
-    seller.create_order(order_input(order_id, seller.seller_id))
-    return order_id
-
-
 def _post_raw(
     seller: SellerClient,
     path: str,

@@ -93,15 +93,9 @@ def order_fields(
     }
 
 
-def order(
-    *lines: LineDraft,
-    packages: list[PackageDraft] | None = None,
-    currency: str = "USD",
-    shipping_fee: str = "0",
-) -> Order:
-    return new_order(
-        **order_fields(*lines, packages=packages, currency=currency, shipping_fee=shipping_fee)
-    )
+def order(*lines: LineDraft, **fields: Any) -> Order:
+    """A new order of ``lines``; ``fields`` as ``order_fields`` takes them."""
+    return new_order(**order_fields(*lines, **fields))
 
 
 def mug_order(status: PackageStatus = AWAITING_SHIPMENT) -> Order:

@@ -8,16 +8,17 @@ import pytest
 
 from domain import services
 from domain.catalog import Product, Sku, products_of
-from domain.intake import new_order
+from domain.intake import LineDraft
+from domain.model import Order
 from domain.ports import StorageUnavailable
-from tests.unit.domain.builders import CREATED_AT, line, order_fields
+from tests.unit.domain.builders import CREATED_AT, line, order
 from tests.unit.services.fakes import FakeCatalog, FakeRepository
 
 
-def _order(order_id: str, *lines, days: int = 0, seller_id: str = "S1"):  # type: ignore[no-untyped-def]
-    fields = order_fields(*lines, order_id=order_id, seller_id=seller_id)
-    fields["created_at"] = CREATED_AT + timedelta(days=days)
-    return new_order(**fields)
+def _order(order_id: str, *lines: LineDraft, days: int = 0, seller_id: str = "S1") -> Order:
+    return order(
+        *lines, order_id=order_id, seller_id=seller_id, created_at=CREATED_AT + timedelta(days=days)
+    )
 
 
 MUG_BLUE = line("L1", product_id="P-MUG", sku_id="K-BLUE", product_name="Mug", sku_name="Blue")
