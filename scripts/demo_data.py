@@ -3,12 +3,13 @@
 Orders go in through ``PUT /orders/{order_id}`` (and ship through the ship route) like
 the order system would send them, so the demo data obeys every rule the API enforces.
 
-The oldest four of seller-acme's orders belong to the sample events in ``events/``, one
+The oldest five of seller-acme's orders belong to the sample events in ``events/``, one
 order per event that changes one, so that each event works on a fresh stack in any
 order (``SAMPLE_ORDERS``):
 
 | order     | event                                        | what the seed leaves there |
 |-----------|----------------------------------------------|----------------------------|
+| ACME-1032 | report_package_status.json (PK1 in transit)  | two packages to ship       |
 | ACME-1033 | ship_package.json (PK1)                      | two packages to ship       |
 | ACME-1034 | preview_cancellation.json                    | 3 blue mugs                |
 | ACME-1035 | create_cancellation.json (If-Match "1")      | 4 blue mugs                |
@@ -202,6 +203,16 @@ def _awaiting(*package_ids: str) -> list[dict[str, str]]:
 # The sample events' own orders, in place of what the generator would make of them: their
 # shipping fee, packages and lines (the buyer and the time are the generator's).
 SAMPLE_ORDERS: dict[str, dict[str, Any]] = {
+    # events/report_package_status.json: the order system reports PK1 in transit, so the
+    # order is Partially shipping while PK2 waits.
+    "ACME-1032": {
+        "shipping_fee": "3.99",
+        "packages": _awaiting("PK1", "PK2"),
+        "lines": [
+            _sample_line("L1", "P-TOWEL", "TWL-OAT", 2),
+            _sample_line("L2", "P-BEANS", "BNS-ETH", 1, package_id="PK2"),
+        ],
+    },
     # events/ship_package.json arranges shipment of PK1; PK2 stays to ship.
     "ACME-1033": {
         "shipping_fee": "4.99",

@@ -31,22 +31,11 @@ from adapters.settings import CancelSettings
 from domain import services
 from domain.cancellation import Cancellation
 from domain.money import format_amount
-from domain.retry import FullJitterBackoff
 
 settings = CancelSettings.from_environment()
 api = ApiFunction.wire(settings, count_conflicts=True)
 # The resolver the routes below are on; the OpenAPI writer reads it from here.
 app = api.app
-
-
-# What a request keeps of its invocation's time to answer after its last attempt.
-ANSWER_MARGIN_SECONDS = 2.0
-
-
-def _backoff() -> FullJitterBackoff:
-    """Lost races are decided again until shortly before the invocation would time out."""
-    remaining = api.app.lambda_context.get_remaining_time_in_millis() / 1000
-    return FullJitterBackoff(budget_seconds=max(0.0, remaining - ANSWER_MARGIN_SECONDS))
 
 
 @app.post(
@@ -124,7 +113,7 @@ def create_cancellation(
         clock=utc_now,
         new_id=lambda: str(uuid.uuid4()),
         idempotency_ttl=settings.idempotency_ttl,
-        backoff=_backoff(),
+        backoff=api.lost_race_backoff(),
     )
     headers = {"ETag": http_api.etag(result.cancellation.order_version)}
     if result.replayed:
@@ -154,7 +143,7 @@ def ship_package(
         order_id=http_api.order_id(order_id),
         package_id=package_id,
         clock=utc_now,
-        backoff=_backoff(),
+        backoff=api.lost_race_backoff(),
     )
     return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
 

@@ -1,4 +1,5 @@
-"""The order system's routes of the seller API: ingest orders."""
+"""The order system's routes of the seller API: ingest orders, and report what happened to
+their packages after they left the seller's hands."""
 
 from typing import Annotated, Any
 
@@ -12,8 +13,10 @@ from adapters.schemas import (
     ETAG_HEADER,
     IDENTIFIER_PATTERN,
     IDENTIFIER_WORDS,
+    ORDER_ID_IN_PATH,
     OrderIn,
     OrderOut,
+    PackageStatusReportIn,
     documented_responses,
     order_json,
 )
@@ -76,6 +79,47 @@ def put_order(
     return http_api.json_response(
         status, order_json(result.order), {"ETag": http_api.etag(result.order.version)}
     )
+
+
+@app.post(
+    "/orders/<order_id>/packages/<package_id>/status",
+    summary="Report where a package is: statuses only move forward",
+    responses=documented_responses(
+        {200: ("The order after (unchanged for a late or repeated report)", OrderOut)},
+        (404, 409, 413, 422),
+        headers={200: ETAG_HEADER},
+    ),
+)
+def report_package_status(
+    order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)],
+    package_id: Annotated[
+        str,
+        Path(description="the package's id; one the order does not have is 422 UNKNOWN_PACKAGE"),
+    ],
+    report: Annotated[PackageStatusReportIn, Body()],
+) -> Response[str]:
+    result = services.report_status(
+        api.repository,
+        seller_id=api.seller(),
+        order_id=http_api.order_id(order_id),
+        package_id=package_id,
+        status=report.package_status,
+        clock=utc_now,
+        backoff=api.lost_race_backoff(),
+    )
+    api.logger.info(
+        "package status reported",
+        extra={
+            "order_id": result.order.order_id,
+            "package_id": package_id,
+            "status": report.package_status.value,
+            "occurred_at": report.occurred_at.isoformat(),
+            "changed": result.changed,
+            "order_status": result.order.status.value,
+        },
+    )
+    order = result.order
+    return http_api.json_response(200, order_json(order), {"ETag": http_api.etag(order.version)})
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

@@ -406,6 +406,22 @@ class SellerClient:
     def ship(self, order_id: str, package_id: str) -> ApiResponse:
         return self.api.post(f"/orders/{order_id}/packages/{package_id}/ship", token=self.token)
 
+    def report_status(
+        self,
+        order_id: str,
+        package_id: str,
+        status: str,
+        occurred_at: str = "2026-11-21T08:00:00Z",
+        *,
+        token: str | None = None,
+    ) -> ApiResponse:
+        """The order system's report (admin token) that the package reached ``status``."""
+        return self.api.post(
+            f"/orders/{order_id}/packages/{package_id}/status",
+            token=token or self.admin_token,
+            json_body={"status": status, "occurred_at": occurred_at},
+        )
+
 
 SellerFactory = Callable[..., SellerClient]
 

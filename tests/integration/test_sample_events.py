@@ -342,6 +342,16 @@ def _ship(run: Invocation, _: DevStack) -> None:
     assert packages == {"PK1": "AWAITING_COLLECTION", "PK2": "AWAITING_SHIPMENT"}
 
 
+def _report_package_status(run: Invocation, _: DevStack) -> None:
+    assert run.status == 200, run.response
+    order = run.body()
+    assert order["order_id"] == "ACME-1032"
+    packages = {p["package_id"]: p["status"] for p in order["packages"]}
+    assert packages == {"PK1": "IN_TRANSIT", "PK2": "AWAITING_SHIPMENT"}
+    assert order["status"] == "PARTIALLY_SHIPPING"
+    assert run.header("ETag") == '"2"'
+
+
 def _token_claims(run: Invocation, _: DevStack) -> None:
     assert run.returncode == 0, run.stderr[-3000:]
     access = run.response["response"]["claimsAndScopeOverrideDetails"]["accessTokenGeneration"]
@@ -360,6 +370,7 @@ EXPECTED: dict[str, Callable[[Invocation, DevStack], None]] = {
     "preview_cancellation.json": _preview,
     "put_order.json": _put_order,
     "reconcile_schedule.json": _reconcile_schedule,
+    "report_package_status.json": _report_package_status,
     "reconcile_window.json": _reconcile_window,
     "ship_package.json": _ship,
     "token_claims.json": _token_claims,
@@ -414,6 +425,11 @@ def test_every_event_works_on_a_fresh_stack_in_file_order(fresh_stacks: FreshSta
     again = stack.invoke("put_order.json")
     assert again.status == 200, again.response
     assert again.body() == first["put_order.json"].body()
+
+    # The order system's report arrives twice: the second changes nothing.
+    reported = stack.invoke("report_package_status.json")
+    assert reported.status == 200, reported.response
+    assert reported.body() == first["report_package_status.json"].body()
 
     resent = stack.invoke("notify_stream_batch.json")
     assert resent.returncode == 0

@@ -123,13 +123,17 @@ CANCEL = {
 }
 ORDER_SYSTEM = {
     ("dynamodb:GetItem", TABLE): (
-        "PUT /orders/{order_id}: the stored order, when the refused Put did not return it"
+        "PUT /orders/{order_id}: the stored order, when the refused Put did not return it; "
+        "a package status report reads the order"
     ),
     ("dynamodb:PutItem", TABLE): (
         "PUT /orders/{order_id}: the Put actions of the ingestion transaction, the order and "
-        "its per-product entries"
+        "its per-product entries; those entries again when a status report moves the order"
     ),
-    ("dynamodb:UpdateItem", TABLE): "PUT /orders/{order_id}: the catalogue entries it names",
+    ("dynamodb:UpdateItem", TABLE): (
+        "PUT /orders/{order_id}: the catalogue entries it names; a status report's "
+        "version-checked Update of the order"
+    ),
 }
 STREAM_READ = {
     (action, STREAM): "Lambda's event source mapping reads the table's stream with this role"

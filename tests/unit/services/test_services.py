@@ -18,6 +18,7 @@ from domain.errors import (
     OrderNotCancellable,
     OrderNotFound,
     OrderVersionMismatch,
+    PackageCancelled,
     PackageNotShippable,
     QuantityExceedsCancellable,
     UnknownLine,
@@ -254,6 +255,68 @@ def test_ship_retries_after_a_concurrent_change(repo: FakeRepository) -> None:
 
     assert shipped.version == 3
     assert shipped.lines[0].cancelled_quantity == 1
+
+
+def report(repo: FakeRepository, status: PackageStatus, package_id: str = "PK1"):
+    return services.report_status(
+        repo,
+        seller_id="S1",
+        order_id="O1",
+        package_id=package_id,
+        status=status,
+        clock=lambda: NOW,
+    )
+
+
+def test_a_status_report_moves_the_package_and_a_repeat_writes_nothing() -> None:
+    repo = FakeRepository()
+    services.ingest_order(repo, FakeCatalog(), split_order(), "F")
+
+    first = report(repo, PackageStatus.IN_TRANSIT)
+    writes = repo.writes
+    again = report(repo, PackageStatus.AWAITING_COLLECTION)
+
+    assert first.changed is True
+    assert first.order.status is OrderStatus.PARTIALLY_SHIPPING
+    assert again.changed is False
+    assert again.order == first.order
+    assert repo.writes == writes
+
+
+def test_a_status_report_losing_to_a_package_cancellation_is_refused(
+    repo: FakeRepository,
+) -> None:
+    repo.before_write = cancelled_concurrently(repo, order_request())
+
+    with pytest.raises(PackageCancelled):
+        report(repo, PackageStatus.IN_TRANSIT)
+
+    assert repo.get("S1", "O1").status is OrderStatus.CANCELLED  # type: ignore[union-attr]
+
+
+def test_a_status_report_losing_to_an_item_cancellation_is_decided_again(
+    repo: FakeRepository,
+) -> None:
+    repo.before_write = cancelled_concurrently(repo, items_request(("L1", 1)))
+
+    reported = report(repo, PackageStatus.DELIVERED)
+
+    assert reported.changed is True
+    assert reported.order.version == 3
+    assert reported.order.lines[0].cancelled_quantity == 1
+    assert reported.order.status is OrderStatus.DELIVERED
+
+
+def test_a_status_report_of_an_unknown_order_is_not_found(repo: FakeRepository) -> None:
+    with pytest.raises(OrderNotFound):
+        services.report_status(
+            repo,
+            seller_id="S2",
+            order_id="O1",
+            package_id="PK1",
+            status=PackageStatus.IN_TRANSIT,
+            clock=lambda: NOW,
+        )
 
 
 def test_item_cancel_on_a_package_awaiting_collection_is_refused() -> None:

@@ -21,8 +21,11 @@ from adapters.dynamodb_repository import DynamoDBOrderRepository
 from adapters.logs import service_logger
 from adapters.settings import SellerApiSettings
 from domain.errors import DomainError
+from domain.retry import FullJitterBackoff
 
 CONFLICT_STATUSES = frozenset({409, 412})
+# What a request keeps of its invocation's time to answer after its last attempt.
+ANSWER_MARGIN_SECONDS = 2.0
 EntryPoint = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -67,6 +70,11 @@ class ApiFunction:
             seller_id_claim=settings.seller_id_claim,
             handle=handle,
         )
+
+    def lost_race_backoff(self) -> FullJitterBackoff:
+        """Lost races are decided again until shortly before the invocation would time out."""
+        remaining = self.app.lambda_context.get_remaining_time_in_millis() / 1000
+        return FullJitterBackoff(budget_seconds=max(0.0, remaining - ANSWER_MARGIN_SECONDS))
 
     def seller(self) -> str:
         """The seller of the request's token."""

@@ -299,7 +299,8 @@ class BuyerIn(_Input):
 
 
 class NewPackageStatus(StrEnum):
-    """The statuses a package of a new order can have: any but CANCELLED."""
+    """The statuses the order system can give a package, in a new order or a status report:
+    any but CANCELLED, which only a cancellation sets."""
 
     AWAITING_SHIPMENT = PackageStatus.AWAITING_SHIPMENT.value
     AWAITING_COLLECTION = PackageStatus.AWAITING_COLLECTION.value
@@ -311,7 +312,7 @@ def _not_cancelled(value: object) -> object:
     if value == PackageStatus.CANCELLED.value:
         raise PydanticCustomError(
             "package_cancelled",
-            "a new order cannot hold a cancelled package; cancel it through the API",
+            "the order system cannot cancel a package; cancel it through the API",
         )
     return value
 
@@ -319,6 +320,26 @@ def _not_cancelled(value: object) -> object:
 class PackageIn(_Input):
     package_id: Identifier
     status: Annotated[NewPackageStatus, BeforeValidator(_not_cancelled)]
+
+
+class PackageStatusReportIn(_Input):
+    """What the order system reports of a package: the status it reached, and when."""
+
+    status: Annotated[
+        NewPackageStatus,
+        BeforeValidator(_not_cancelled),
+        Field(
+            description=(
+                "where the package is now; statuses only move forward, and a report of the "
+                "current status or one already passed changes nothing"
+            )
+        ),
+    ]
+    occurred_at: Annotated[Instant, Field(description="when the package reached it")]
+
+    @property
+    def package_status(self) -> PackageStatus:
+        return PackageStatus(self.status.value)
 
 
 _LINE_TOTAL = f"for all the line's units: {_AMOUNT_DESCRIPTION}"

@@ -91,6 +91,11 @@ class PackageNotShippable(DomainError):
     title = "The package is not awaiting shipment"
 
 
+class PackageCancelled(DomainError):
+    code = "PACKAGE_CANCELLED"
+    title = "The package is cancelled"
+
+
 class IdempotencyKeyReused(DomainError):
     code = "IDEMPOTENCY_KEY_REUSED"
     title = "The idempotency key was used with a different request"

@@ -22,7 +22,7 @@ from domain.errors import (
     OrderNotFound,
     OrderVersionMismatch,
 )
-from domain.model import Order, OrderStatus
+from domain.model import Order, OrderStatus, PackageStatus
 from domain.ports import (
     IdempotencyKeyTaken,
     IdempotencyRecord,
@@ -34,7 +34,7 @@ from domain.ports import (
     VersionConflict,
 )
 from domain.retry import Backoff, NoBackoff, attempts
-from domain.shipping import ship_package
+from domain.shipping import report_package_status, ship_package
 
 Clock = Callable[[], datetime]
 
@@ -151,6 +151,38 @@ def ship(
             continue
         return after
     raise StorageUnavailable(f"order {order_id} kept changing; the package was not shipped")
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReportResult:
+    order: Order
+    changed: bool
+
+
+def report_status(
+    repo: OrderRepository,
+    *,
+    seller_id: str,
+    order_id: str,
+    package_id: str,
+    status: PackageStatus,
+    clock: Clock,
+    backoff: Backoff | None = None,
+) -> StatusReportResult:
+    """Move the package forward as the order system reports it; a report of where the
+    package is already, or was, changes nothing. A lost race is decided again on the
+    order as it is now: a cancellation that got there first refuses the report."""
+    for _ in attempts(backoff or NoBackoff()):
+        order = get_order(repo, seller_id, order_id)
+        after = report_package_status(order, package_id, status, now=clock())
+        if after is None:
+            return StatusReportResult(order, changed=False)
+        try:
+            repo.save_order_change(order, after)
+        except VersionConflict:
+            continue
+        return StatusReportResult(after, changed=True)
+    raise StorageUnavailable(f"order {order_id} kept changing; the report was not applied")
 
 
 def ingest_order(
