@@ -10,6 +10,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -50,6 +51,10 @@ class StreamSubscription:
     # Records handed back as failed, with how often they were tried.
     retries: dict[str, tuple[dict[str, Any], int]] = field(default_factory=dict)
     gave_up: list[dict[str, Any]] = field(default_factory=list)
+
+    def gives_up_after(self, tried: int) -> bool:
+        """-1, as in AWS, retries until the stream drops the record."""
+        return 0 <= self.maximum_retry_attempts < tried
 
     def wants(self, record: Mapping[str, Any]) -> bool:
         return not self.patterns or any(matches(p, record) for p in self.patterns)
@@ -182,19 +187,29 @@ class StreamPoller:
 
     def poll_once(self) -> int:
         self._discover_shards()
-        delivered = 0
+        records: list[dict[str, Any]] = []
         for shard_id, iterator in list(self._iterators.items()):
             if iterator is None:
                 continue
             response = self._client.get_records(ShardIterator=iterator, Limit=1000)
             self._iterators[shard_id] = response.get("NextShardIterator")
-            records = [lambda_stream_record(r, self._stream_arn) for r in response["Records"]]
-            delivered += len(records)
-            for subscription in self._subscriptions:
-                self._deliver(subscription, [r for r in records if subscription.wants(r)])
-        for subscription in self._subscriptions:
-            delivered += self._retry(subscription)
-        return delivered
+            records += [lambda_stream_record(r, self._stream_arn) for r in response["Records"]]
+        # Each subscription on its own, as each event source mapping polls on its own in
+        # AWS: a slow consumer does not hold up the others.
+        with ThreadPoolExecutor(
+            max_workers=len(self._subscriptions), thread_name_prefix="stream-delivery"
+        ) as deliveries:
+            retried = deliveries.map(
+                lambda subscription: self._deliver_then_retry(subscription, records),
+                self._subscriptions,
+            )
+            return len(records) + sum(retried)
+
+    def _deliver_then_retry(
+        self, subscription: StreamSubscription, records: list[dict[str, Any]]
+    ) -> int:
+        self._deliver(subscription, [r for r in records if subscription.wants(r)])
+        return self._retry(subscription)
 
     def _discover_shards(self) -> None:
         description = self._client.describe_stream(StreamArn=self._stream_arn)["StreamDescription"]
@@ -222,7 +237,7 @@ class StreamPoller:
         pending = dict(subscription.retries)
         subscription.retries.clear()
         for number, (record, tried) in pending.items():
-            if tried > subscription.maximum_retry_attempts:
+            if subscription.gives_up_after(tried):
                 logger.error(
                     "stream record given up after %d attempts (in AWS: the on-failure destination)",
                     tried,

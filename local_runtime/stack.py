@@ -30,6 +30,7 @@ import boto3
 
 from local_runtime import PROJECT_ROOT
 from local_runtime.emulators.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
+from local_runtime.emulators.event_bus import LocalEventBuses, ReceivedEvent
 from local_runtime.emulators.ses import LocalSes, SentEmail
 from local_runtime.event_sources import (
     Scheduler,
@@ -51,6 +52,7 @@ DEMO_SELLER = "seller-acme"
 DEFAULT_STACK_FILE = PROJECT_ROOT / ".local" / "stack.json"
 SEED_MODULE = "scripts.demo_data"
 OUTBOX_PATH = "/_local/outbox"
+EVENTS_PATH = "/_local/events"
 OPENAPI_PATH = "/_local/openapi.json"
 OPENAPI_WRITER = "scripts.openapi"
 TOKEN_PATH = "/_local/token"  # noqa: S105 (a path)
@@ -166,8 +168,8 @@ class OpenApiRoute:
 
 
 class LocalStack:
-    """DynamoDB Local, SES on moto and the gateway with the template's functions, each
-    function instance a process of its own.
+    """DynamoDB Local, SES and the event buses on moto, and the gateway with the
+    template's functions, each function instance a process of its own.
 
     One at a time per process: the gateway's port, the stack file and the seed are the
     stack's own.
@@ -212,6 +214,9 @@ class LocalStack:
         self._stack_file = stack_file
         self.dynamodb = DynamoDBLocal()
         self.ses = LocalSes(self.region)
+        self.event_buses = LocalEventBuses(
+            self.template.event_buses.values(), self.client, self.region
+        )
         self.functions = FunctionRuntime(
             self.template.functions.values(), self.region, max_instances=max_instances
         )
@@ -260,7 +265,7 @@ class LocalStack:
 
     def client(self, service: str) -> Any:
         """A boto3 client of the local DynamoDB (``dynamodb``, ``dynamodbstreams``), or of
-        moto for the other services (``ses``, ``secretsmanager``)."""
+        moto for the other services (``ses``, ``secretsmanager``, ``events``, ``logs``)."""
         endpoint = self.dynamodb_endpoint if service.startswith("dynamodb") else self.ses_endpoint
         return boto3.client(
             service,
@@ -279,6 +284,10 @@ class LocalStack:
 
     def outbox(self) -> list[SentEmail]:
         return self.ses.outbox()
+
+    def events(self) -> list[ReceivedEvent]:
+        """What the stack's event buses received, oldest first."""
+        return self.event_buses.received()
 
     # --- lifecycle ---
 
@@ -307,6 +316,7 @@ class LocalStack:
             self.table_description = self.dynamodb.create_table(self.template.table, self.region)
             self.ses.verify_identities(sorted(self._ses_identities))
             self._create_secrets()
+            self.event_buses.create()
             self._applied_environment = runtime_environment(
                 dynamodb_endpoint=self.dynamodb_endpoint,
                 ses_endpoint=self.ses_endpoint,
@@ -316,6 +326,7 @@ class LocalStack:
             self.functions.start(self._applied_environment)
             self.functions.preload()
             self.gateway.register_local_route(OUTBOX_PATH, self._outbox_route)
+            self.gateway.register_local_route(EVENTS_PATH, self._events_route)
             self.gateway.register_local_route(TOKEN_PATH, self._token_route)
             self.gateway.serve_site(
                 ConsoleSite(local_config(demo_sellers()), self.template.site_headers)
@@ -432,6 +443,9 @@ class LocalStack:
         if len(sellers) != 1 or not _SELLER_ID.match(sellers[0]):
             return problem(400, "VALIDATION_ERROR", "give one seller id: ?seller=seller-acme")
         return HttpResponse.json(200, {"token": self.mint_token(sellers[0], CONSOLE_SCOPES)})
+
+    def _events_route(self, _: HttpRequest) -> HttpResponse:
+        return HttpResponse.json(200, {"events": [event.as_json() for event in self.events()]})
 
     def _outbox_route(self, _: HttpRequest) -> HttpResponse:
         return HttpResponse.json(

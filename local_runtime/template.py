@@ -1,4 +1,5 @@
-"""What the local runtime needs from ``template.yaml``: functions, HTTP routes and tables.
+"""What the local runtime needs from ``template.yaml``: functions, HTTP routes, tables and
+event buses.
 
 The template is the single source of truth: nothing here lists a route or a function.
 """
@@ -25,6 +26,8 @@ _LAYER_TYPE = "AWS::Serverless::LayerVersion"
 _TABLE_TYPE = "AWS::DynamoDB::Table"
 _SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
 _HEADERS_POLICY_TYPE = "AWS::CloudFront::ResponseHeadersPolicy"
+_EVENT_BUS_TYPE = "AWS::Events::EventBus"
+_ARCHIVE_TYPE = "AWS::Events::Archive"
 _SECRET_REFERENCE = "{{resolve:secretsmanager:"  # noqa: S105 (a syntax, not a secret)
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -293,6 +296,21 @@ class TableSpec:
         return {"AttributeName": specification["AttributeName"], "Enabled": True}
 
 
+@dataclass(frozen=True)
+class ArchiveSpec:
+    logical_id: str
+    retention_days: int
+    event_pattern: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True)
+class EventBusSpec:
+    logical_id: str
+    name: str
+    arn: str
+    archives: tuple[ArchiveSpec, ...] = ()
+
+
 def local_secret_value(variable_name: str) -> str:
     """What a ``{{resolve:secretsmanager:...}}`` environment variable holds locally."""
     return "local-" + variable_name.lower().replace("_", "-")
@@ -308,6 +326,7 @@ class SamTemplate:
     secrets: Mapping[str, str] = field(default_factory=dict)
     # What CloudFront adds to the console's responses, as a local server can send it.
     site_headers: tuple[tuple[str, str], ...] = ()
+    event_buses: Mapping[str, EventBusSpec] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -385,12 +404,33 @@ class _TemplateReader:
             logical_id: f"{LOCAL_STACK_NAME}/{logical_id}"
             for logical_id in self._logical_ids_of_type(_SECRET_TYPE)
         }
+        # A bus's name may only use parameters and pseudo parameters (the stack's name).
+        names_only = IntrinsicResolver(self._document, LocalNames(region), parameter_overrides)
+        self._bus_names = {
+            logical_id: str(
+                names_only.resolve(
+                    self._resources[logical_id]["Properties"].get("Name", logical_id)
+                )
+            )
+            for logical_id in self._logical_ids_of_type(_EVENT_BUS_TYPE)
+        }
+        self._bus_arns = {
+            logical_id: f"arn:aws:events:{region}:{LOCAL_ACCOUNT_ID}:event-bus/{name}"
+            for logical_id, name in self._bus_names.items()
+        }
         self._names = LocalNames(
             region=region,
-            resource_ids={**self._table_names, **self._secret_names},
+            resource_ids={**self._table_names, **self._secret_names, **self._bus_names},
             attributes={
-                (logical_id, "Arn"): f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT_ID}:table/{name}"
-                for logical_id, name in self._table_names.items()
+                **{
+                    (
+                        logical_id,
+                        "Arn",
+                    ): f"arn:aws:dynamodb:{region}:{LOCAL_ACCOUNT_ID}:table/{name}"
+                    for logical_id, name in self._table_names.items()
+                },
+                **{(logical_id, "Arn"): arn for logical_id, arn in self._bus_arns.items()},
+                **{(logical_id, "Name"): name for logical_id, name in self._bus_names.items()},
             },
         )
         self._resolver = IntrinsicResolver(self._document, self._names, parameter_overrides)
@@ -424,7 +464,31 @@ class _TemplateReader:
             },
             secrets=self._secret_names,
             site_headers=self._site_headers(),
+            event_buses=self._event_buses(),
         )
+
+    def _event_buses(self) -> dict[str, EventBusSpec]:
+        archives: dict[str, list[ArchiveSpec]] = {logical_id: [] for logical_id in self._bus_names}
+        for logical_id in self._logical_ids_of_type(_ARCHIVE_TYPE):
+            properties = self._resources[logical_id]["Properties"]
+            source = self._resolver.resolve(properties["SourceArn"])
+            bus = next((b for b, arn in self._bus_arns.items() if arn == source), None)
+            if bus is None:
+                raise TemplateError(f"{logical_id} archives {source}, not a bus of the template")
+            pattern = properties.get("EventPattern")
+            archives[bus].append(
+                ArchiveSpec(
+                    logical_id=logical_id,
+                    retention_days=int(self._resolver.resolve(properties.get("RetentionDays", 0))),
+                    event_pattern=self._resolver.resolve(pattern) if pattern else None,
+                )
+            )
+        return {
+            logical_id: EventBusSpec(
+                logical_id, name, self._bus_arns[logical_id], tuple(archives[logical_id])
+            )
+            for logical_id, name in self._bus_names.items()
+        }
 
     def _site_headers(self) -> tuple[tuple[str, str], ...]:
         """The security headers of the template's CloudFront policy, for plain HTTP on

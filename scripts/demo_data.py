@@ -13,8 +13,9 @@ order (``SAMPLE_ORDERS``):
 | ACME-1033 | ship_package.json (PK1)                      | two packages to ship       |
 | ACME-1034 | preview_cancellation.json                    | 3 blue mugs                |
 | ACME-1035 | create_cancellation.json (If-Match "1")      | 4 blue mugs                |
-| ACME-1036 | notify_stream_batch.json, get_order.json,    | 2 blue mugs cancelled, the |
-|           | list_cancellations.json                      | buyer email not yet sent   |
+| ACME-1036 | notify_stream_batch.json,                    | 2 blue mugs cancelled, the |
+|           | publish_stream_batch.json, get_order.json,   | buyer email not yet sent,  |
+|           | list_cancellations.json                      | the event not published    |
 
 ``put_order.json`` ingests ACME-1037, which the seed does not create.
 """
@@ -390,9 +391,10 @@ def load(base_url: str, admin_token_for: Callable[[str], str]) -> int:
 
 def create_sample_cancellation(sample: SampleCancellation) -> None:
     """Cancel as the cancel function does, through the domain services, but with a known
-    cancellation id, and unseen by the stream consumer: its buyer email stays pending until
-    ``events/notify_stream_batch.json`` delivers the record (or the reconciler resends it,
-    once it is PendingNotificationMinutes old).
+    cancellation id, and unseen by the stream's consumers: its buyer email stays pending
+    until ``events/notify_stream_batch.json`` delivers the record (or the reconciler
+    resends it, once it is PendingNotificationMinutes old), and its event unpublished
+    until ``events/publish_stream_batch.json`` does.
 
     Runs in the local stack's process, with the cancel function's layers and settings.
     """
@@ -429,8 +431,9 @@ def create_sample_cancellation(sample: SampleCancellation) -> None:
             idempotency_ttl=ttl,
         )
     logger.info(
-        "%s: cancellation %s, its buyer email not sent yet "
-        "(make invoke FN=notify EVENT=events/notify_stream_batch.json sends it)",
+        "%s: cancellation %s, its buyer email not sent nor its event published yet "
+        "(make invoke FN=notify EVENT=events/notify_stream_batch.json sends it; "
+        "FN=publish EVENT=events/publish_stream_batch.json publishes it)",
         sample.order_id,
         result.cancellation.cancellation_id,
     )

@@ -17,6 +17,7 @@ from adapters.schemas import (
     IDEMPOTENCY_KEY_PATTERN,
     IF_MATCH_PATTERN,
     ORDER_ID_IN_PATH,
+    PACKAGE_ID_IN_PATH,
     REPLAYED_HEADER,
     CancellationOut,
     CancellationRequestIn,
@@ -132,10 +133,7 @@ def create_cancellation(
 )
 def ship_package(
     order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)],
-    package_id: Annotated[
-        str,
-        Path(description="the package's id; one the order does not have is 422 UNKNOWN_PACKAGE"),
-    ],
+    package_id: Annotated[str, Path(description=PACKAGE_ID_IN_PATH)],
 ) -> Response[str]:
     order = services.ship(
         api.repository,

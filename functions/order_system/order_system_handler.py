@@ -14,6 +14,7 @@ from adapters.schemas import (
     IDENTIFIER_PATTERN,
     IDENTIFIER_WORDS,
     ORDER_ID_IN_PATH,
+    PACKAGE_ID_IN_PATH,
     OrderIn,
     OrderOut,
     PackageStatusReportIn,
@@ -92,10 +93,7 @@ def put_order(
 )
 def report_package_status(
     order_id: Annotated[str, Path(description=ORDER_ID_IN_PATH)],
-    package_id: Annotated[
-        str,
-        Path(description="the package's id; one the order does not have is 422 UNKNOWN_PACKAGE"),
-    ],
+    package_id: Annotated[str, Path(description=PACKAGE_ID_IN_PATH)],
     report: Annotated[PackageStatusReportIn, Body()],
 ) -> Response[str]:
     result = services.report_status(

@@ -9,7 +9,8 @@ instance that dies (``FunctionCrashed``, 502) or runs past the template's ``Time
 
 Besides invoking, the runtime lets its user watch what the instances do, as CloudWatch
 and X-Ray would (``watch``: every AWS call, with its parameters), and put faults in their
-way (``intercept``: an AWS call answered with an error, or failing after it was made).
+way (``intercept``: an AWS call answered with an error or an answer of the test's own, or
+failing after it was made).
 Instances are told per event what to report and what to put to the runtime, so neither
 costs anything while unused.
 """
@@ -108,9 +109,21 @@ class AwsError:
         }
 
 
+@dataclass(frozen=True)
+class AwsAnswer:
+    """A successful AWS answer, given instead of making the call: a PutEvents that
+    EventBridge took only in part, say (``FailedEntryCount`` and ``Entries``)."""
+
+    fields: Mapping[str, Any]
+
+    def parsed(self) -> dict[str, Any]:
+        return {**self.fields, "ResponseMetadata": {"HTTPStatusCode": 200}}
+
+
 # What an interception rule decides for one call: go ahead (None), answer with an AWS
-# error instead of making it (before it is made only), or raise this exception there.
-Verdict = AwsError | BaseException | None
+# error or a successful answer instead of making it (before it is made only), or raise
+# this exception there.
+Verdict = AwsError | AwsAnswer | BaseException | None
 Rule = Callable[[InterceptedCall], Verdict]
 
 
@@ -290,9 +303,9 @@ class FunctionInstance:
 def _verdict(decided: Verdict, phase: str) -> tuple[str, Any] | None:
     if decided is None:
         return None
-    if isinstance(decided, AwsError):
+    if isinstance(decided, AwsError | AwsAnswer):
         if phase != "before":
-            raise TypeError("an AWS error answers a call before it is made, not after")
+            raise TypeError("an AWS answer stands for a call before it is made, not after")
         return ("answer", decided.parsed())
     return ("raise", decided)
 

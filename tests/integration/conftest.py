@@ -327,6 +327,29 @@ def without_notification(cancellation: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in cancellation.items() if key != "notification"}
 
 
+def cancellation_key(seller_id: str, cancellation: Mapping[str, Any]) -> dict[str, Any]:
+    """The table key of a cancellation the API returned, as DynamoDB writes it."""
+    return {
+        "pk": {"S": f"SELLER#{seller_id}#ORDER#{cancellation['order_id']}"},
+        "sk": {
+            "S": f"CANCELLATION#{cancellation['order_version']:010d}"
+            f"#{cancellation['cancellation_id']}"
+        },
+    }
+
+
+@contextlib.contextmanager
+def stream_consumers_down(stack: LocalStack) -> Iterator[None]:
+    """The table's stream reaches none of its consumers while inside; then it resumes,
+    delivering what was written meanwhile."""
+    assert stack.stream_poller is not None
+    stack.stream_poller.pause()
+    try:
+        yield
+    finally:
+        stack.stream_poller.resume()
+
+
 def new_idempotency_key() -> str:
     return f"key-{uuid.uuid4()}"
 

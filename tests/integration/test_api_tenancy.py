@@ -70,6 +70,7 @@ def test_another_sellers_order_is_404_on_every_route_and_stays_untouched(
         "submit package": other_seller.cancel(sellers_order, package_request("PK2")),
         "submit order": other_seller.cancel(sellers_order, order_request(), if_match='"2"'),
         "ship": other_seller.ship(sellers_order, "PK1"),
+        "status report": other_seller.report_status(sellers_order, "PK1", "IN_TRANSIT"),
     }
 
     for route, response in responses.items():
@@ -91,6 +92,7 @@ def test_another_sellers_order_answers_exactly_like_a_missing_one(
         other_seller.get_order,
         lambda order_id: other_seller.preview(order_id, package_request("PK9")),
         lambda order_id: other_seller.ship(order_id, "PK9"),
+        lambda order_id: other_seller.report_status(order_id, "PK9", "DELIVERED"),
     ):
         theirs, nobodys = call(sellers_order).json(), call(missing).json()
         assert theirs["detail"].replace(sellers_order, "X") == nobodys["detail"].replace(
@@ -252,6 +254,10 @@ def _order(seller_id: str, order_id: str) -> dict[str, Any]:
     return order_input(order_id, seller_id)
 
 
+def _report(_seller_id: str, _order_id: str) -> dict[str, Any]:
+    return {"status": "IN_TRANSIT", "occurred_at": "2026-11-21T08:00:00Z"}
+
+
 # Every route of template.yaml (test_the_route_table_covers_every_route_of_the_template).
 ROUTES = {
     route.key: route
@@ -265,6 +271,7 @@ ROUTES = {
         Route("POST", "/orders/{order_id}/cancellations", "orders.write", _cancellation),
         Route("POST", "/orders/{order_id}/packages/{package_id}/ship", "orders.write"),
         Route("PUT", "/orders/{order_id}", "orders.admin", _order),
+        Route("POST", "/orders/{order_id}/packages/{package_id}/status", "orders.admin", _report),
     )
 }
 

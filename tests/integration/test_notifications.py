@@ -24,10 +24,12 @@ from tests.integration.conftest import (
     ApiClient,
     DynamoDBCallRecorder,
     SellerClient,
+    cancellation_key,
     items_request,
     line,
     order_input,
     package,
+    stream_consumers_down,
 )
 from tests.unit.handlers.contract import CANCELLATION_FIELDS
 
@@ -62,16 +64,6 @@ def notification_of(seller: SellerClient, order_id: str) -> dict[str, Any]:
     (cancellation,) = seller.cancellation_list(order_id)
     notification: dict[str, Any] = cancellation["notification"]
     return notification
-
-
-def cancellation_key(seller: SellerClient, order_id: str, cancellation: dict[str, Any]) -> dict:
-    return {
-        "pk": {"S": f"SELLER#{seller.seller_id}#ORDER#{order_id}"},
-        "sk": {
-            "S": f"CANCELLATION#{cancellation['order_version']:010d}"
-            f"#{cancellation['cancellation_id']}"
-        },
-    }
 
 
 def stream_batch(keys: list[dict[str, Any]]) -> dict[str, Any]:
@@ -191,16 +183,6 @@ def calls_per_cancellation(
     ]
 
 
-@contextlib.contextmanager
-def stream_consumer_down(stack: LocalStack) -> Iterator[None]:
-    assert stack.stream_poller is not None
-    stack.stream_poller.pause()
-    try:
-        yield
-    finally:
-        stack.stream_poller.resume()
-
-
 def deliveries_overlap(recorder: DynamoDBCallRecorder, keys: list[dict[str, Any]]) -> bool:
     """Whether one cancellation's DynamoDB calls (its claim to its record) and another's
     came interleaved, in the order the calls ended: their emails were in flight together."""
@@ -263,9 +245,9 @@ def test_a_partial_cancellation_puts_one_email_in_the_outbox(
 def test_the_same_batch_delivered_three_times_sends_one_email(
     local_stack: LocalStack, seller: SellerClient, unique_id: Any
 ) -> None:
-    with stream_consumer_down(local_stack):
+    with stream_consumers_down(local_stack):
         order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
-        batch = stream_batch([cancellation_key(seller, order_id, cancellation)])
+        batch = stream_batch([cancellation_key(seller.seller_id, cancellation)])
 
         responses = [local_stack.functions.invoke(NOTIFY, batch) for _ in range(3)]
 
@@ -281,9 +263,9 @@ def test_the_same_batch_delivered_three_times_sends_one_email(
 def test_concurrent_deliveries_of_one_cancellation_send_one_email(
     local_stack: LocalStack, seller: SellerClient, unique_id: Any
 ) -> None:
-    with stream_consumer_down(local_stack):
-        order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
-        batch = stream_batch([cancellation_key(seller, order_id, cancellation)])
+    with stream_consumers_down(local_stack):
+        _order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
+        batch = stream_batch([cancellation_key(seller.seller_id, cancellation)])
         threads = [
             threading.Thread(target=local_stack.functions.invoke, args=(NOTIFY, batch))
             for _ in range(4)
@@ -312,12 +294,12 @@ def test_throttling_on_a_third_of_the_calls_loses_no_email(
 
     with SesFaults(local_stack, rule) as faults:
         assert local_stack.stream_poller is not None
-        with stream_consumer_down(local_stack):
+        with stream_consumers_down(local_stack):
             keys = []
             for _ in range(6):
-                order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
+                _order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
                 emails.append(email)
-                keys.append(cancellation_key(seller, order_id, cancellation))
+                keys.append(cancellation_key(seller.seller_id, cancellation))
             # This invocation stands for the stream's delivery of these six records.
             local_stack.functions.invoke(NOTIFY, stream_batch(keys))
             local_stack.stream_poller.discard_pending()
@@ -339,11 +321,11 @@ def test_a_batch_is_emailed_several_at_a_time_and_only_the_failed_record_is_hand
 ) -> None:
     emails: list[str] = []
     keys = []
-    with stream_consumer_down(local_stack):
+    with stream_consumers_down(local_stack):
         for _ in range(8):
-            order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
+            _order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
             emails.append(email)
-            keys.append(cancellation_key(seller, order_id, cancellation))
+            keys.append(cancellation_key(seller.seller_id, cancellation))
         broken = emails[5]
 
         def rule(_number: int, to: list[str]) -> Exception | None:
@@ -389,7 +371,7 @@ def test_a_cancellation_whose_stream_record_was_lost_is_emailed_by_the_next_reco
     local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any
 ) -> None:
     assert local_stack.stream_poller is not None
-    with stream_consumer_down(local_stack):
+    with stream_consumers_down(local_stack):
         order_id, email, _ = ordered_and_cancelled(seller, unique_id)
         assert local_stack.stream_poller.discard_pending() >= 1
 
@@ -480,10 +462,10 @@ def test_an_email_whose_outcome_was_lost_is_sent_again_never_not_at_all(
 ) -> None:
     lost = ReadTimeoutError(endpoint_url="https://email.local")
     with SesFaults(local_stack, lambda n, _to: lost if n == 1 else None) as faults:
-        with stream_consumer_down(local_stack):
+        with stream_consumers_down(local_stack):
             order_id, email, cancellation = ordered_and_cancelled(seller, unique_id)
             local_stack.functions.invoke(
-                NOTIFY, stream_batch([cancellation_key(seller, order_id, cancellation)])
+                NOTIFY, stream_batch([cancellation_key(seller.seller_id, cancellation)])
             )
             local_stack.stream_poller.discard_pending()  # type: ignore[union-attr]
         # The timeout ended the attempt: no retry within it, the notification stays pending.
@@ -503,19 +485,19 @@ def test_an_address_no_message_can_be_written_to_fails_for_good_without_blocking
     local_stack: LocalStack, seller: SellerClient, unique_id: Any, reconcile: Any, address_in: str
 ) -> None:
     dynamodb = local_stack.client("dynamodb")
-    with stream_consumer_down(local_stack):
+    with stream_consumers_down(local_stack):
         broken_order, _, broken = ordered_and_cancelled(seller, unique_id)
         if address_in == "notice":
             dynamodb.update_item(
                 TableName=local_stack.table_name,
-                Key=cancellation_key(seller, broken_order, broken),
+                Key=cancellation_key(seller.seller_id, broken),
                 UpdateExpression="SET buyer_notice.buyer.email = :email",
                 ExpressionAttributeValues={":email": {"S": "x@[b"}},
             )
         else:
             dynamodb.update_item(
                 TableName=local_stack.table_name,
-                Key=cancellation_key(seller, broken_order, broken),
+                Key=cancellation_key(seller.seller_id, broken),
                 UpdateExpression="REMOVE buyer_notice",
             )
             dynamodb.update_item(
@@ -527,11 +509,11 @@ def test_an_address_no_message_can_be_written_to_fails_for_good_without_blocking
                 UpdateExpression="SET buyer.email = :email",
                 ExpressionAttributeValues={":email": {"S": "x@[b"}},
             )
-        fine_order, fine_email, fine = ordered_and_cancelled(seller, unique_id)
+        _fine_order, fine_email, fine = ordered_and_cancelled(seller, unique_id)
         batch = stream_batch(
             [
-                cancellation_key(seller, broken_order, broken),
-                cancellation_key(seller, fine_order, fine),
+                cancellation_key(seller.seller_id, broken),
+                cancellation_key(seller.seller_id, fine),
             ]
         )
         response = local_stack.functions.invoke(NOTIFY, batch)
@@ -598,9 +580,9 @@ def test_each_email_of_a_batch_costs_two_dynamodb_calls(
     unique_id: Any,
     notify_dynamodb_calls: DynamoDBCallRecorder,
 ) -> None:
-    with stream_consumer_down(local_stack):
+    with stream_consumers_down(local_stack):
         cancelled = [ordered_and_cancelled(seller, unique_id, quantity=1 + n % 3) for n in range(6)]
-        keys = [cancellation_key(seller, o, c) for o, _, c in cancelled]
+        keys = [cancellation_key(seller.seller_id, c) for o, _, c in cancelled]
         notify_dynamodb_calls.clear()
 
         response = local_stack.functions.invoke(NOTIFY, stream_batch(keys))
@@ -625,11 +607,11 @@ def test_what_the_email_needs_is_stored_with_the_cancellation_but_never_shown(
 ) -> None:
     order_id = unique_id("ORD")
     seller.create_order(order_input(order_id, seller.seller_id, email="kim@example.com"))
-    with stream_consumer_down(local_stack):
+    with stream_consumers_down(local_stack):
         created = seller.cancelled(order_id, items_request(("L1", 2)), key=f"key-{order_id}")
         stored = local_stack.client("dynamodb").get_item(
             TableName=local_stack.table_name,
-            Key=cancellation_key(seller, order_id, created),
+            Key=cancellation_key(seller.seller_id, created),
             ConsistentRead=True,
         )["Item"]
         replay = seller.cancel(order_id, items_request(("L1", 2)), key=f"key-{order_id}")
@@ -657,7 +639,7 @@ def test_a_cancellation_stored_before_notices_is_emailed_from_its_order(
     unique_id: Any,
     notify_dynamodb_calls: DynamoDBCallRecorder,
 ) -> None:
-    with stream_consumer_down(local_stack):
+    with stream_consumers_down(local_stack):
         current, current_email, current_cancellation = ordered_and_cancelled(
             seller, unique_id, quantity=2
         )
@@ -665,8 +647,8 @@ def test_a_cancellation_stored_before_notices_is_emailed_from_its_order(
             seller, unique_id, quantity=2
         )
         keys = [
-            cancellation_key(seller, current, current_cancellation),
-            cancellation_key(seller, legacy, legacy_cancellation),
+            cancellation_key(seller.seller_id, current_cancellation),
+            cancellation_key(seller.seller_id, legacy_cancellation),
         ]
         local_stack.client("dynamodb").update_item(
             TableName=local_stack.table_name,

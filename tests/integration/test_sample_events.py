@@ -27,7 +27,7 @@ import pytest
 
 from local_runtime import PROJECT_ROOT
 from local_runtime.gateway.tokens import mint_token
-from local_runtime.stack import OUTBOX_PATH, StackInfo
+from local_runtime.stack import EVENTS_PATH, OUTBOX_PATH, StackInfo
 from local_runtime.template import SamTemplate
 from scripts.demo_data import SAMPLE_CANCELLATION, demo_orders
 
@@ -41,6 +41,7 @@ DEMO_ORDER_COUNT = sum(1 for _ in demo_orders())
 # The events that do not come through the HTTP API, and the function each is for.
 NON_HTTP_FUNCTIONS = {
     "notify_stream_batch.json": "NotifyFunction",
+    "publish_stream_batch.json": "PublishFunction",
     "reconcile_schedule.json": "ReconcileFunction",
     "reconcile_window.json": "ReconcileFunction",
     "token_claims.json": "TokenClaimsFunction",
@@ -295,6 +296,23 @@ def _notify(run: Invocation, stack: DevStack) -> None:
     assert cancellation["notification"]["status"] == "SENT"
 
 
+def _publish(run: Invocation, stack: DevStack) -> None:
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.response == {"batchItemFailures": []}
+    published = [
+        event
+        for event in stack.get(EVENTS_PATH)["events"]
+        if event["detail"]["cancellation"]["cancellation_id"] == SAMPLE_CANCELLATION.cancellation_id
+    ]
+    # The seed's cancellation is made unseen by the stream's consumers: this is its event.
+    assert len(published) == 1
+    assert published[0]["detail"]["order"] == {
+        "order_id": SAMPLE_CANCELLATION.order_id,
+        "status": "AWAITING_SHIPMENT",
+        "version": 2,
+    }
+
+
 def _preview(run: Invocation, _: DevStack) -> None:
     assert run.status == 200, run.response
     preview = run.body()
@@ -368,6 +386,7 @@ EXPECTED: dict[str, Callable[[Invocation, DevStack], None]] = {
     "list_products.json": _list_products,
     "notify_stream_batch.json": _notify,
     "preview_cancellation.json": _preview,
+    "publish_stream_batch.json": _publish,
     "put_order.json": _put_order,
     "reconcile_schedule.json": _reconcile_schedule,
     "report_package_status.json": _report_package_status,
@@ -392,8 +411,9 @@ def test_every_event_file_is_checked_and_names_a_function_of_the_template() -> N
                 path = path.replace(f"{{{parameter}}}", value)
             assert path == event["rawPath"] == event["requestContext"]["http"]["path"], name
             assert event["requestContext"]["routeKey"] == event["routeKey"], name
-        elif spec.logical_id == "NotifyFunction":
+        elif spec.logical_id in ("NotifyFunction", "PublishFunction"):
             assert [source.type for source in spec.events] == ["DynamoDB"]
+            assert all(r["eventSource"] == "aws:dynamodb" for r in event["Records"]), name
         elif spec.logical_id == "ReconcileFunction":
             assert [source.type for source in spec.events] == ["ScheduleV2"]
         else:

@@ -1,4 +1,5 @@
-"""The DynamoDB calls the functions really make are the ones template.yaml grants them.
+"""The DynamoDB and EventBridge calls the functions really make are the ones template.yaml
+grants them.
 
 ``tests/unit/test_template_iam.py`` holds the template's grants equal to ``NEEDS``, a table
 drawn by reading the code; this test watches the code itself. Every route is driven, a
@@ -30,7 +31,7 @@ from tests.integration.conftest import (
     items_request,
     two_package_order,
 )
-from tests.unit.test_template_iam import NEEDS, TABLE, Kind, index
+from tests.unit.test_template_iam import NEEDS, STREAM, TABLE, Kind, event_bus, index
 
 pytestmark = pytest.mark.integration
 
@@ -39,9 +40,10 @@ WATCHED = (
     "CancelFunction",
     "OrderSystemFunction",
     "NotifyFunction",
+    "PublishFunction",
     "ReconcileFunction",
 )
-FULLY_DRIVEN = ("ListOrdersFunction", "CancelFunction", "OrderSystemFunction")
+FULLY_DRIVEN = ("ListOrdersFunction", "CancelFunction", "OrderSystemFunction", "PublishFunction")
 # A transaction needs, per action, the permission of the single-item call.
 TRANSACT_ACTIONS = {
     "Put": "dynamodb:PutItem",
@@ -57,13 +59,21 @@ class GrantRecorder:
 
     def __init__(self, stack: LocalStack) -> None:
         self._runtime = stack.functions
+        self._buses = {bus.name: bus.logical_id for bus in stack.template.event_buses.values()}
         self._watching = contextlib.ExitStack()
         self._lock = threading.Lock()
         self.used: dict[str, set[tuple[str, Kind]]] = {f: set() for f in WATCHED}
         self.tables: set[str] = set()
 
     def _record(self, call: AwsCall) -> None:
-        if call.service != "dynamodb" or call.function_id not in self.used:
+        if call.function_id not in self.used:
+            return
+        if call.service == "eventbridge":
+            grants = _event_grants_of(call.operation, call.params, self._buses)
+            with self._lock:
+                self.used[call.function_id] |= grants
+            return
+        if call.service != "dynamodb":
             return
         grants, tables = _grants_of(call.operation, call.params)
         with self._lock:
@@ -91,6 +101,18 @@ def _grants_of(operation: str, params: Mapping[str, Any]) -> tuple[set[tuple[str
         return {("dynamodb:BatchGetItem", TABLE)}, set(params["RequestItems"])
     where = index(params["IndexName"]) if "IndexName" in params else TABLE
     return {(f"dynamodb:{operation}", where)}, {params["TableName"]}
+
+
+def _event_grants_of(
+    operation: str, params: Mapping[str, Any], buses: Mapping[str, str]
+) -> set[tuple[str, Kind]]:
+    """PutEvents needs events:PutEvents on each bus its entries name (the default bus when
+    they name none, which no function is granted)."""
+    names = {entry.get("EventBusName", "default") for entry in params.get("Entries", [])}
+    return {
+        (f"events:{operation}", event_bus(buses[name]) if name in buses else Kind("bus", name))
+        for name in names
+    }
 
 
 def _wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
@@ -128,7 +150,13 @@ def _one_transaction_conflict(stack: LocalStack, function_id: str) -> Iterator[l
 
 
 def _needed(function_id: str) -> set[tuple[str, Kind]]:
-    return {(action, kind) for action, kind in NEEDS[function_id] if action.startswith("dynamodb:")}
+    """What the function's own code calls: not the stream reads of its event source
+    mapping, which Lambda makes with the function's role."""
+    return {
+        (action, kind)
+        for action, kind in NEEDS[function_id]
+        if action.startswith(("dynamodb:", "events:")) and kind != STREAM
+    }
 
 
 def test_every_dynamodb_call_of_every_function_is_one_the_template_grants(
@@ -150,11 +178,18 @@ def test_every_dynamodb_call_of_every_function_is_one_the_template_grants(
     ]
     created = seller.cancel(order_id, items_request(("L1", 1)))
     shipped = seller.ship(order_id, "PK2")
+    reported = seller.report_status(order_id, "PK2", "IN_TRANSIT")
     listed = seller.cancellations(order_id)
-    assert [r.status for r in [*reads, created, shipped, listed]] == [200] * 6 + [201, 200, 200]
+    assert [r.status for r in [*reads, created, shipped, reported, listed]] == [200] * 6 + [
+        201,
+        200,
+        200,
+        200,
+    ]
     assert _wait_for(
         lambda: seller.cancellation_list(order_id)[0]["notification"]["status"] == "SENT"
     )
+    assert _wait_for(lambda: recorder.used["PublishFunction"])
     hour_ago = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     reconciled = [
         local_stack.functions.invoke(

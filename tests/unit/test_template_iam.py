@@ -5,7 +5,7 @@ long forms) and reports:
 - an action with a wildcard, in any Allow statement of the template;
 - ``NotAction`` or ``NotResource`` (they grant everything but what they name);
 - a resource other than the table, its indexes and its stream, and the function's own
-  queues, topics, secrets and log group (and the sender's SES identity, to send as it);
+  queues, topics, secrets, event buses and log group (and the sender's SES identity, to send as it);
   ``"*"`` only for the actions that have no resource-level permissions (X-Ray's two);
 - a grant of a function that ``NEEDS`` below does not list (broader than its routes need),
   and one that it lists but the template lacks (the call would be refused in AWS);
@@ -18,7 +18,8 @@ long forms) and reports:
 
 ``NEEDS`` was drawn from the code: every DynamoDB call is in
 ``layers/domain/python/adapters/dynamodb_repository.py`` and ``notification_store.py``,
-SES in ``ses_mailer.py``, Secrets Manager in ``functions/list_orders``. A transaction
+SES in ``ses_mailer.py``, EventBridge in ``cancellation_events.py``, Secrets Manager in
+``functions/list_orders``. A transaction
 (``TransactWriteItems``) has no permission of its own: each of its actions needs its own
 (``Put``: PutItem, ``Update``: UpdateItem). The tests at the bottom feed the checker
 deliberately broken copies of the template, so that it is shown to catch each fault.
@@ -76,6 +77,10 @@ def queue(logical_id: str) -> Kind:
 
 def secret(logical_id: str) -> Kind:
     return Kind("secret", logical_id)
+
+
+def event_bus(logical_id: str) -> Kind:
+    return Kind("event bus", logical_id)
 
 
 # Actions without resource-level permissions: IAM takes only "*" for them.
@@ -162,6 +167,16 @@ NOTIFY = {
     ),
     **OWN_ROLE_BASICS,
 }
+PUBLISH = {
+    **STREAM_READ,
+    ("events:PutEvents", event_bus("CancellationEventBus")): (
+        "the Cancellation Created events, on the stack's bus only"
+    ),
+    ("sqs:SendMessage", queue("PublishFailures")): (
+        "the event source mapping sends what it gives up on to its on-failure queue"
+    ),
+    **OWN_ROLE_BASICS,
+}
 RECONCILE = {
     ("dynamodb:GetItem", TABLE): "its checkpoint, and the order of an email it resends",
     ("dynamodb:UpdateItem", TABLE): "claims and records the emails it resends; the checkpoint",
@@ -175,6 +190,7 @@ NEEDS: dict[str, dict[tuple[str, Kind], str]] = {
     "CancelFunction": CANCEL,
     "OrderSystemFunction": ORDER_SYSTEM,
     "NotifyFunction": NOTIFY,
+    "PublishFunction": PUBLISH,
     "ReconcileFunction": RECONCILE,
     # Claims from the Cognito event alone: no AWS call.
     "TokenClaimsFunction": {},
@@ -367,7 +383,7 @@ class _Checker:
             if kind is None:
                 self.problems.append(
                     f"{name}: resource {resource!r} is beyond the table, its indexes and "
-                    "stream, and the function's own queues, topics, secrets and log group"
+                    "stream, and the function's own queues, topics, secrets, buses and log group"
                 )
             elif kind == ANYTHING and not set(actions) <= NO_RESOURCE_LEVEL:
                 wide = sorted(set(actions) - NO_RESOURCE_LEVEL)
@@ -397,6 +413,8 @@ class _Checker:
                     return queue(target)
                 if self._type(target) == "AWS::Logs::LogGroup" and log_group == {"Ref": target}:
                     return OWN_LOG_GROUP
+                if self._type(target) == "AWS::Events::EventBus":
+                    return event_bus(target)
             return None
         if function == "Ref" and argument in own:
             # A secret's and a topic's Ref is their ARN.

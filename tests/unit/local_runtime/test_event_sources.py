@@ -34,23 +34,30 @@ def stream_record(event_name: str, item_type: str) -> dict[str, Any]:
     }
 
 
-def test_notify_is_subscribed_to_new_cancellations_only() -> None:
-    (subscription,) = stream_subscriptions(TEMPLATE.functions.values())
-    assert subscription.function_id == "NotifyFunction"
-
-    def wanted(event_name: str, item_type: str) -> bool:
-        return subscription.wants(lambda_stream_record(stream_record(event_name, item_type), "a"))
-
-    assert wanted("INSERT", "CANCELLATION")
-    assert not wanted("MODIFY", "CANCELLATION")
-    assert not wanted("INSERT", "ORDER")
-    assert not wanted("REMOVE", "IDEMPOTENCY")
+SUBSCRIPTIONS = {s.function_id: s for s in stream_subscriptions(TEMPLATE.functions.values())}
 
 
-def test_the_sample_stream_batch_passes_the_templates_filter() -> None:
-    (subscription,) = stream_subscriptions(TEMPLATE.functions.values())
-    batch = json.loads((EVENTS / "notify_stream_batch.json").read_text())
-    assert all(subscription.wants(record) for record in batch["Records"])
+def test_notify_and_publish_are_subscribed_to_new_cancellations_only() -> None:
+    assert set(SUBSCRIPTIONS) == {"NotifyFunction", "PublishFunction"}
+    for subscription in SUBSCRIPTIONS.values():
+
+        def wanted(event_name: str, item_type: str, subscription: Any = subscription) -> bool:
+            record = lambda_stream_record(stream_record(event_name, item_type), "a")
+            return bool(subscription.wants(record))
+
+        assert wanted("INSERT", "CANCELLATION")
+        assert not wanted("MODIFY", "CANCELLATION")
+        assert not wanted("INSERT", "ORDER")
+        assert not wanted("REMOVE", "IDEMPOTENCY")
+
+
+def test_the_sample_stream_batches_pass_the_templates_filters() -> None:
+    for function_id, sample in (
+        ("NotifyFunction", "notify_stream_batch.json"),
+        ("PublishFunction", "publish_stream_batch.json"),
+    ):
+        batch = json.loads((EVENTS / sample).read_text())
+        assert all(SUBSCRIPTIONS[function_id].wants(record) for record in batch["Records"])
 
 
 def test_patterns_nest_and_list_the_accepted_values() -> None:
@@ -90,8 +97,7 @@ class FakeStreams:
         return {"Records": records, "NextShardIterator": "next"}
 
 
-def test_failed_records_are_retried_alone_then_given_up() -> None:
-    (subscription,) = stream_subscriptions(TEMPLATE.functions.values())
+def _failing_second_record() -> tuple[list[dict[str, Any]], list[list[str]], Any]:
     records = [stream_record("INSERT", "CANCELLATION") for _ in range(2)]
     records[1]["eventID"] = "second"
     records[1]["dynamodb"]["SequenceNumber"] = "200"
@@ -102,6 +108,27 @@ def test_failed_records_are_retried_alone_then_given_up() -> None:
         ids = [r["eventID"] for r in event["Records"]]
         invocations.append(ids)
         return {"batchItemFailures": [{"itemIdentifier": "200"}] if "second" in ids else []}
+
+    return records, invocations, invoke
+
+
+def test_a_subscription_that_never_gives_up_retries_for_as_long_as_it_takes() -> None:
+    subscription = stream_subscriptions([TEMPLATE.function("PublishFunction")])[0]
+    assert subscription.maximum_retry_attempts == -1
+    records, invocations, invoke = _failing_second_record()
+
+    poller = StreamPoller(FakeStreams(records), "arn", [subscription], invoke)
+    for _ in range(50):
+        poller.poll_once()
+
+    # Each poll offers it again (the first right after the batch it failed in).
+    assert invocations[1:] == [["second"]] * 50
+    assert subscription.gave_up == []
+
+
+def test_failed_records_are_retried_alone_then_given_up() -> None:
+    subscription = SUBSCRIPTIONS["NotifyFunction"]
+    records, invocations, invoke = _failing_second_record()
 
     poller = StreamPoller(FakeStreams(records), "arn", [subscription], invoke)
     for _ in range(subscription.maximum_retry_attempts + 3):

@@ -11,6 +11,8 @@ _DYNAMODB = Config(
 )
 # One attempt per call: the notifier decides which SES failures are worth another.
 _SES = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=10)
+# A PutEvents call throttled or unanswered is retried here; refused entries, by the publisher.
+_EVENTS = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 _SECRETS = Config(
     retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=3
 )
@@ -22,6 +24,10 @@ def dynamodb_client() -> Any:
 
 def ses_client() -> Any:
     return boto3.client("ses", config=_SES)
+
+
+def events_client() -> Any:
+    return boto3.client("events", config=_EVENTS)
 
 
 def secrets_provider() -> SecretsProvider:

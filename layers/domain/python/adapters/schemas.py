@@ -755,6 +755,7 @@ ORDER_ID_IN_PATH = (
     f"the order's id ({IDENTIFIER_WORDS}); another seller's order, or an id no order could "
     "have, is 404 ORDER_NOT_FOUND"
 )
+PACKAGE_ID_IN_PATH = "the package's id; one the order does not have is 422 UNKNOWN_PACKAGE"
 ETAG_HEADER: dict[str, Any] = {
     "ETag": {
         "description": 'the order\'s version, quoted: "3"; send it back as If-Match',

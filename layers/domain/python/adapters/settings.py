@@ -49,16 +49,23 @@ class _Environment:
 
 
 @dataclass(frozen=True)
-class TableSettings:
-    table_name: str
-
+class _Settings:
     @classmethod
     def from_environment(cls, variables: Mapping[str, str] | None = None) -> Self:
         return cls(**cls._read(_Environment(os.environ if variables is None else variables)))
 
     @classmethod
     def _read(cls, env: _Environment) -> dict[str, Any]:
-        return {"table_name": env.text("TABLE_NAME")}
+        return {}
+
+
+@dataclass(frozen=True)
+class TableSettings(_Settings):
+    table_name: str
+
+    @classmethod
+    def _read(cls, env: _Environment) -> dict[str, Any]:
+        return {**super()._read(env), "table_name": env.text("TABLE_NAME")}
 
 
 @dataclass(frozen=True)
@@ -144,10 +151,30 @@ class ReconcileSettings(EmailSettings):
 
 
 @dataclass(frozen=True)
-class TokenClaimsSettings:
+class PublishSettings(_Settings):
+    # The bus the Cancellation Created events go to (the stack's, CancellationEventBus).
+    event_bus_name: str
+    # How long one invocation offers refused events again before it hands them back to
+    # the stream, which offers them again later; with zero, each is offered once.
+    retry_budget: timedelta
+
+    @classmethod
+    def _read(cls, env: _Environment) -> dict[str, Any]:
+        seconds = env.integer("PUBLISH_RETRY_SECONDS", 20, minimum=0, maximum=40)
+        return {
+            **super()._read(env),
+            "event_bus_name": env.text("EVENT_BUS_NAME"),
+            "retry_budget": timedelta(seconds=seconds),
+        }
+
+
+@dataclass(frozen=True)
+class TokenClaimsSettings(_Settings):
     seller_id_claim: str
 
     @classmethod
-    def from_environment(cls, variables: Mapping[str, str] | None = None) -> Self:
-        env = _Environment(os.environ if variables is None else variables)
-        return cls(seller_id_claim=env.text("SELLER_ID_CLAIM", DEFAULT_SELLER_ID_CLAIM))
+    def _read(cls, env: _Environment) -> dict[str, Any]:
+        return {
+            **super()._read(env),
+            "seller_id_claim": env.text("SELLER_ID_CLAIM", DEFAULT_SELLER_ID_CLAIM),
+        }
