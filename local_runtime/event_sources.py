@@ -1,6 +1,7 @@
 """The event sources Lambda provides in AWS, for the local runtime: a poller that reads the
 table's stream and invokes the subscribed functions with Lambda-shaped batches (after the
-template's filter criteria), and a scheduler for the schedule-driven functions.
+template's filter criteria), a poller per SQS event source, and a scheduler for the
+schedule-driven functions.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -322,3 +324,191 @@ class Scheduler:
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
             self.run_once()
+
+
+# --- SQS ------------------------------------------------------------------------------------
+
+QUEUE_EVENT_TYPES = frozenset({"SQS"})
+
+
+@dataclass
+class QueueSubscription:
+    function_id: str
+    queue_id: str
+    batch_size: int
+    maximum_concurrency: int
+
+
+def queue_subscriptions(
+    functions: Iterable[FunctionSpec], resolve: Callable[[Any], Any]
+) -> list[QueueSubscription]:
+    """The template's SQS event sources; ``resolve`` gives parameters their values."""
+    subscriptions = []
+    for spec in functions:
+        for source in spec.events:
+            if source.type not in QUEUE_EVENT_TYPES:
+                continue
+            properties = source.properties
+            queue = properties["Queue"]
+            queue_id = queue["Fn::GetAtt"][0] if isinstance(queue, Mapping) else str(queue)
+            scaling = properties.get("ScalingConfig") or {}
+            subscriptions.append(
+                QueueSubscription(
+                    function_id=spec.logical_id,
+                    queue_id=queue_id,
+                    batch_size=int(resolve(properties.get("BatchSize", 10))),
+                    maximum_concurrency=int(resolve(scaling.get("MaximumConcurrency", 2))),
+                )
+            )
+    return subscriptions
+
+
+def lambda_sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
+    """An SQS message as Lambda delivers it."""
+    attributes = message.get("Attributes", {})
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {
+            "ApproximateReceiveCount": attributes.get("ApproximateReceiveCount", "1"),
+            "SentTimestamp": attributes.get("SentTimestamp", "0"),
+            "SenderId": attributes.get("SenderId", "local"),
+            "ApproximateFirstReceiveTimestamp": attributes.get(
+                "ApproximateFirstReceiveTimestamp", "0"
+            ),
+        },
+        "messageAttributes": {},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": queue_arn,
+        "awsRegion": region,
+    }
+
+
+class QueuePoller:
+    """Reads one queue and invokes its function with Lambda-shaped batches, up to the
+    mapping's maximum concurrency at once: what succeeded is deleted, what the function
+    reports failed (or all, when it raised) is left for the queue to deliver again (the
+    redrive policy moves it to its dead-letter queue after its receives). A failed
+    message is made visible again after ``retry_after_seconds`` rather than the queue's
+    visibility timeout, so that a local retry takes a second, not minutes."""
+
+    def __init__(
+        self,
+        client: Any,
+        subscription: QueueSubscription,
+        queue_url: str,
+        queue_arn: str,
+        region: str,
+        invoke: Invoke,
+        *,
+        retry_after_seconds: int = 1,
+    ) -> None:
+        self._client = client
+        self.subscription = subscription
+        self._url = queue_url
+        self._arn = queue_arn
+        self._region = region
+        self._invoke = invoke
+        self._retry_after = retry_after_seconds
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._threads: list[threading.Thread] = []
+        self._busy = 0
+        self._polling = 0
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        for number in range(max(1, self.subscription.maximum_concurrency)):
+            thread = threading.Thread(
+                target=self._run,
+                name=f"queue-{self.subscription.function_id}-{number}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._busy > 0
+
+    def pause(self) -> None:
+        """Stop receiving (the mapping disabled): returns once no receive is under way and
+        what was received has been handled."""
+        self._running.clear()
+        while True:
+            with self._lock:
+                if not self._polling:
+                    return
+            time.sleep(0.05)
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            if not self._running.wait(0.25):
+                continue
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception:
+                logger.exception("polling %s failed", self.subscription.queue_id)
+                self._stop.wait(1)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        with self._lock:
+            self._polling += 1
+        try:
+            response = self._client.receive_message(
+                QueueUrl=self._url,
+                MaxNumberOfMessages=min(10, self.subscription.batch_size),
+                WaitTimeSeconds=wait_seconds,
+                AttributeNames=["All"],
+            )
+            messages = response.get("Messages") or []
+            if not messages:
+                return 0
+            with self._lock:
+                self._busy += 1
+            try:
+                self._deliver(messages)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+            return len(messages)
+        finally:
+            with self._lock:
+                self._polling -= 1
+
+    def _deliver(self, messages: list[dict[str, Any]]) -> None:
+        records = [lambda_sqs_record(m, self._arn, self._region) for m in messages]
+        try:
+            response = self._invoke(self.subscription.function_id, {"Records": records})
+            failures = {
+                str(f.get("itemIdentifier"))
+                for f in (response or {}).get("batchItemFailures") or []
+            }
+        except Exception:
+            logger.exception(
+                "%s failed on a batch of %d", self.subscription.function_id, len(records)
+            )
+            failures = {m["MessageId"] for m in messages}
+        for message in messages:
+            if message["MessageId"] in failures:
+                self._client.change_message_visibility(
+                    QueueUrl=self._url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=self._retry_after,
+                )
+            else:
+                self._client.delete_message(
+                    QueueUrl=self._url, ReceiptHandle=message["ReceiptHandle"]
+                )

@@ -33,8 +33,10 @@ from local_runtime.emulators.dynamodb_local import DynamoDBLocal, DynamoDBLocalE
 from local_runtime.emulators.event_bus import LocalEventBuses, ReceivedEvent
 from local_runtime.emulators.ses import LocalSes, SentEmail
 from local_runtime.event_sources import (
+    QueuePoller,
     Scheduler,
     StreamPoller,
+    queue_subscriptions,
     scheduled_functions,
     stream_subscriptions,
 )
@@ -229,6 +231,7 @@ class LocalStack:
         self._schedule_interval = schedule_interval_seconds
         self._log_format = log_format
         self.stream_poller: StreamPoller | None = None
+        self.queue_pollers: list[QueuePoller] = []
         self.scheduler = Scheduler(
             scheduled_functions(self.template.functions.values()),
             self.functions.invoke,
@@ -317,6 +320,7 @@ class LocalStack:
             self.ses.verify_identities(sorted(self._ses_identities))
             self._create_secrets()
             self.event_buses.create()
+            self._create_queues()
             self._applied_environment = runtime_environment(
                 dynamodb_endpoint=self.dynamodb_endpoint,
                 ses_endpoint=self.ses_endpoint,
@@ -352,6 +356,16 @@ class LocalStack:
         for name in self.template.secrets.values():
             client.create_secret(Name=name, SecretString=secrets.token_urlsafe(36))
 
+    def _create_queues(self) -> None:
+        """The template's queues on moto, dead-letter queues first (a redrive policy names
+        its queue's)."""
+        client = self.client("sqs")
+        queues = sorted(
+            self.template.queues.values(), key=lambda queue: "RedrivePolicy" in queue.attributes
+        )
+        for queue in queues:
+            client.create_queue(QueueName=queue.name, Attributes=dict(queue.attributes))
+
     def _wait_for_dynamodb(self) -> None:
         try:
             self.dynamodb.wait_until_ready()
@@ -367,6 +381,7 @@ class LocalStack:
         LocalStack._running = None
         steps = (
             self.scheduler.stop,
+            self._stop_queue_pollers,
             self._stop_stream_poller,
             self.gateway.stop,
             self.functions.stop,
@@ -389,11 +404,35 @@ class LocalStack:
                 self.client("dynamodbstreams"), stream_arn, subscriptions, self.functions.invoke
             )
             self.stream_poller.start()
+        queues = self.template.queues
+        for subscription in queue_subscriptions(
+            self.template.functions.values(), self.template.parameter_value
+        ):
+            queue = queues[subscription.queue_id]
+            poller = QueuePoller(
+                self.client("sqs"),
+                subscription,
+                queue.url,
+                queue.arn,
+                self.region,
+                self.functions.invoke,
+            )
+            poller.start()
+            self.queue_pollers.append(poller)
         self.scheduler.start()
 
     def _stop_stream_poller(self) -> None:
         if self.stream_poller is not None:
             self.stream_poller.stop()
+
+    def _stop_queue_pollers(self) -> None:
+        for poller in self.queue_pollers:
+            poller.stop()
+        self.queue_pollers = []
+
+    def queue_poller(self, function_id: str) -> QueuePoller:
+        (poller,) = [p for p in self.queue_pollers if p.subscription.function_id == function_id]
+        return poller
 
     def run_scheduled(self) -> dict[str, Any]:
         """Run the schedule-driven functions once, now (``make reconcile`` in process)."""

@@ -6,6 +6,7 @@ The template is the single source of truth: nothing here lists a route or a func
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,9 @@ _SECRET_TYPE = "AWS::SecretsManager::Secret"  # noqa: S105 (a resource type)
 _HEADERS_POLICY_TYPE = "AWS::CloudFront::ResponseHeadersPolicy"
 _EVENT_BUS_TYPE = "AWS::Events::EventBus"
 _ARCHIVE_TYPE = "AWS::Events::Archive"
+_QUEUE_TYPE = "AWS::SQS::Queue"
+# CreateQueue attributes the local queues take from the template.
+_QUEUE_ATTRIBUTES = ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")
 _SECRET_REFERENCE = "{{resolve:secretsmanager:"  # noqa: S105 (a syntax, not a secret)
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
@@ -109,6 +113,10 @@ class IntrinsicResolver:
         if unknown:
             raise TemplateError(f"parameter overrides for unknown parameters: {sorted(unknown)}")
         return values
+
+    @property
+    def parameters(self) -> Mapping[str, Any]:
+        return dict(self._parameters)
 
     def _pseudo_parameters(self) -> dict[str, str]:
         return {
@@ -311,6 +319,16 @@ class EventBusSpec:
     archives: tuple[ArchiveSpec, ...] = ()
 
 
+@dataclass(frozen=True)
+class QueueSpec:
+    logical_id: str
+    name: str
+    url: str
+    arn: str
+    # CreateQueue's attributes, as the template gives them (the redrive policy as JSON).
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
 def local_secret_value(variable_name: str) -> str:
     """What a ``{{resolve:secretsmanager:...}}`` environment variable holds locally."""
     return "local-" + variable_name.lower().replace("_", "-")
@@ -327,6 +345,15 @@ class SamTemplate:
     # What CloudFront adds to the console's responses, as a local server can send it.
     site_headers: tuple[tuple[str, str], ...] = ()
     event_buses: Mapping[str, EventBusSpec] = field(default_factory=dict)
+    queues: Mapping[str, QueueSpec] = field(default_factory=dict)
+    # The parameters' values (defaults and overrides), for what is read only when used.
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+    def parameter_value(self, value: Any) -> Any:
+        """``value``, or the parameter's value when it is a ``!Ref`` of a parameter."""
+        if isinstance(value, Mapping) and set(value) == {"Ref"} and value["Ref"] in self.parameters:
+            return self.parameters[value["Ref"]]
+        return value
 
     @classmethod
     def load(
@@ -418,10 +445,36 @@ class _TemplateReader:
             logical_id: f"arn:aws:events:{region}:{LOCAL_ACCOUNT_ID}:event-bus/{name}"
             for logical_id, name in self._bus_names.items()
         }
+        self._queue_names = {
+            logical_id: str(
+                names_only.resolve(
+                    self._resources[logical_id]
+                    .get("Properties", {})
+                    .get("QueueName", f"{LOCAL_STACK_NAME}-{logical_id}")
+                )
+            )
+            for logical_id in self._logical_ids_of_type(_QUEUE_TYPE)
+        }
+        queue_urls = {
+            logical_id: f"https://sqs.{region}.amazonaws.com/{LOCAL_ACCOUNT_ID}/{name}"
+            for logical_id, name in self._queue_names.items()
+        }
+        self._queue_arns = {
+            logical_id: f"arn:aws:sqs:{region}:{LOCAL_ACCOUNT_ID}:{name}"
+            for logical_id, name in self._queue_names.items()
+        }
         self._names = LocalNames(
             region=region,
-            resource_ids={**self._table_names, **self._secret_names, **self._bus_names},
+            resource_ids={
+                **self._table_names,
+                **self._secret_names,
+                **self._bus_names,
+                # A queue's Ref is its URL.
+                **queue_urls,
+            },
             attributes={
+                **{(logical_id, "Arn"): arn for logical_id, arn in self._queue_arns.items()},
+                **{(logical_id, "QueueName"): n for logical_id, n in self._queue_names.items()},
                 **{
                     (
                         logical_id,
@@ -465,7 +518,31 @@ class _TemplateReader:
             secrets=self._secret_names,
             site_headers=self._site_headers(),
             event_buses=self._event_buses(),
+            queues=self._queues(),
+            parameters=self._resolver.parameters,
         )
+
+    def _queues(self) -> dict[str, QueueSpec]:
+        queues = {}
+        for logical_id, name in self._queue_names.items():
+            properties = self._resources[logical_id].get("Properties", {})
+            attributes = {
+                key: str(self._resolver.resolve(properties[key]))
+                for key in _QUEUE_ATTRIBUTES
+                if key in properties
+            }
+            if "RedrivePolicy" in properties:
+                attributes["RedrivePolicy"] = json.dumps(
+                    self._resolver.resolve(properties["RedrivePolicy"])
+                )
+            queues[logical_id] = QueueSpec(
+                logical_id=logical_id,
+                name=name,
+                url=self._names.resource_ids[logical_id],
+                arn=self._queue_arns[logical_id],
+                attributes=attributes,
+            )
+        return queues
 
     def _event_buses(self) -> dict[str, EventBusSpec]:
         archives: dict[str, list[ArchiveSpec]] = {logical_id: [] for logical_id in self._bus_names}

@@ -162,12 +162,15 @@ function sentence(text) {
 /**
  * A problem in words. `fieldLabel(field)` may name a field of the request in a
  * seller's words (e.g. "items[0].quantity" → "Stoneware Mug — Blue"); field
- * errors it names are added to the sentence.
+ * errors it names are added to the sentence. `words` may give, for some codes,
+ * the sentence a part of the page says instead of the table's (e.g. the
+ * Stock-out region, where a reused key is not "from this window").
  */
-export function problemWords(problem, { fieldLabel } = {}) {
+export function problemWords(problem, { fieldLabel, words } = {}) {
   if (!problem) return "Something went wrong. Please try again.";
   if (problem.network) return NETWORK_WORDS;
-  const known = problem.code ? CODE_WORDS[problem.code] : undefined;
+  const own = problem.code && words && Object.hasOwn(words, problem.code) ? words[problem.code] : undefined;
+  const known = own ?? (problem.code ? CODE_WORDS[problem.code] : undefined);
   const parts = [known ?? (problem.title ? sentence(problem.title) : statusWords(problem.status))];
   const named = [];
   if (fieldLabel) {
@@ -283,6 +286,22 @@ export function createApi({ baseUrl = "", getToken = () => null, fetch: fetchImp
       const headers = { "Idempotency-Key": idempotencyKey };
       if (orderVersion !== undefined && orderVersion !== null) headers["If-Match"] = ifMatchValue(orderVersion);
       return call("POST", `/orders/${segment(orderId)}/cancellations`, { body, headers });
+    },
+
+    /** POST /stockouts/preview: what a stock-out would cancel; changes nothing. */
+    previewStockout(body) {
+      return call("POST", "/stockouts/preview", { body });
+    },
+
+    /** POST /stockouts: starts a stock-out (202, a Stockout), under its Idempotency-Key. */
+    startStockout(body, { idempotencyKey } = {}) {
+      if (!idempotencyKey) throw new TypeError("a stock-out needs an Idempotency-Key");
+      return call("POST", "/stockouts", { body, headers: { "Idempotency-Key": idempotencyKey } });
+    },
+
+    /** GET /stockouts/{stockout_id}: the stock-out and its progress. */
+    getStockout(stockoutId) {
+      return call("GET", `/stockouts/${segment(stockoutId)}`);
     },
 
     /** GET /_local/token?seller=…: a demo seller's token (local runtime only). */

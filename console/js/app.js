@@ -1,5 +1,5 @@
 // The seller console's page: signing in, the To Ship tab (status and product
-// filters, order cards, Load more) and the Cancel order dialog.
+// filters, order cards, Load more, the Stock-out region) and the Cancel order dialog.
 
 import { ApiError, createApi } from "./api.js";
 import { beginSignIn, completeSignIn, logoutUrl, readClaims, SignInError, withoutAuthParams } from "./auth.js";
@@ -9,6 +9,7 @@ import { DEFAULT_ORDER_STATUS, ORDER_STATUSES, orderStatusWords } from "./status
 import { openCancelDialog } from "./views/cancel-dialog.js";
 import { h } from "./views/dom.js";
 import { renderOrderCard } from "./views/order-card.js";
+import { mountStockout } from "./views/stockout.js";
 
 const MAX_PRODUCT_FILTER = 20;
 
@@ -39,6 +40,7 @@ const app = {
   nextPageToken: null,
   listSeq: 0,
   loadingMore: false,
+  stockout: null, // the Stock-out region (views/stockout.js)
 };
 
 // ---------------------------------------------------------------- messages
@@ -61,6 +63,12 @@ function announce(text) {
   announceTimer = setTimeout(() => {
     els.status.textContent = text;
   }, 50);
+}
+
+function signedOutStockoutHint() {
+  return app.config?.auth.mode === "local"
+    ? "Choose a seller to see its SKUs."
+    : "Sign in to see your SKUs.";
 }
 
 function signedOutHint() {
@@ -175,6 +183,7 @@ function startSession(token, who) {
   app.selectedProducts = new Set();
   renderAuth();
   clearAlert();
+  app.stockout.reset({ signedIn: true });
   loadProducts();
   loadOrders();
   loadReasons().catch(() => {});
@@ -191,6 +200,7 @@ function endSession() {
   app.nextPageToken = null;
   renderAuth();
   renderProducts();
+  app.stockout?.reset({ signedIn: false, hint: signedOutStockoutHint() });
   els.list.replaceChildren();
   els.more.replaceChildren();
   els.summary.textContent = signedOutHint();
@@ -281,10 +291,12 @@ function toggleProduct(productId, checked) {
 async function loadProducts() {
   const session = app.session;
   renderProducts("loading");
+  app.stockout.productsLoading();
   try {
     const products = await app.api.listAllProducts();
     if (session !== app.session) return;
     app.products = products;
+    app.stockout.productsLoaded(products);
     const known = new Set(products.map((p) => p.product_id));
     app.selectedProducts = new Set([...app.selectedProducts].filter((id) => known.has(id)));
     renderProducts();
@@ -294,7 +306,9 @@ async function loadProducts() {
       reportError(error, session);
       return;
     }
-    renderProducts("error", `The products could not be loaded. ${error instanceof ApiError ? error.message : ""}`.trim());
+    const words = error instanceof ApiError ? error.message : "";
+    renderProducts("error", `The products could not be loaded. ${words}`.trim());
+    app.stockout.productsFailed(`The SKUs could not be loaded. ${words}`.trim());
   }
 }
 
@@ -469,6 +483,27 @@ async function refreshOrder(orderId, session) {
   }
 }
 
+// ---------------------------------------------------------------- stock-outs
+
+function mountStockoutRegion() {
+  app.stockout = mountStockout({
+    document,
+    api: app.api,
+    // Refunds of many buyers at once: the page's language writes them.
+    locale: pageLocale(),
+    onStarted: ({ message }) => announce(message),
+    onCompleted: ({ message }) => {
+      announce(message);
+      // The cards show what the stock-out cancelled, as after a cancellation.
+      if (app.token) loadOrders();
+    },
+    onUnauthorized: (error) => reportError(error, app.session),
+    onRetryProducts: () => {
+      if (app.token) loadProducts();
+    },
+  });
+}
+
 // ---------------------------------------------------------------- start
 
 async function boot() {
@@ -487,6 +522,7 @@ async function boot() {
     fetch: (...args) => window.fetch(...args),
   });
   document.body.dataset.authMode = app.config.auth.mode;
+  mountStockoutRegion();
   endSession();
   if (app.config.auth.mode === "cognito") {
     const token = await finishCognitoSignIn();

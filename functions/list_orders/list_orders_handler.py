@@ -1,4 +1,5 @@
-"""GET routes of the seller API: the To Ship list, an order, its cancellations, the reasons."""
+"""GET routes of the seller API: the To Ship list, an order, its cancellations, the reasons,
+the products, and a stock-out with its orders."""
 
 import functools
 from typing import Annotated, Any
@@ -12,7 +13,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from adapters import http_api
 from adapters.api_function import ApiFunction
 from adapters.aws_clients import secrets_provider
-from adapters.page_tokens import PRODUCT_FILTERS, PageTokens, order_filters
+from adapters.page_tokens import (
+    PRODUCT_FILTERS,
+    PageTokens,
+    order_filters,
+    stockout_order_filters,
+)
 from adapters.schemas import (
     ETAG_HEADER,
     IDENTIFIER_WORDS,
@@ -32,7 +38,14 @@ from adapters.schemas import (
     reasons_json,
 )
 from adapters.settings import ListOrdersSettings
-from domain import services
+from adapters.stockout_schemas import (
+    StockoutOrdersPageOut,
+    StockoutOut,
+    stockout_json,
+    stockout_order_json,
+)
+from adapters.stockout_store import DynamoDBStockoutStore
+from domain import services, stockouts
 from domain.errors import FieldError, RequestInvalid
 from domain.limits import MAX_PAGE_SIZE, MAX_PRODUCT_FILTERS, ORDERS_PAGE_SIZE, PRODUCTS_PAGE_SIZE
 from domain.model import OrderStatus
@@ -55,6 +68,8 @@ settings = ListOrdersSettings.from_environment()
 api = ApiFunction.wire(settings, count_conflicts=False)
 # The resolver the routes below are on; the OpenAPI writer reads it from here.
 app = api.app
+stockout_store = DynamoDBStockoutStore(api.dynamodb, settings.table_name)
+STOCKOUT_ID_IN_PATH = "the stock-out's id; another seller's is 404 STOCKOUT_NOT_FOUND"
 # How long a warm instance signs with the key it read before reading it again.
 PAGE_TOKEN_KEY_MAX_AGE_SECONDS = 24 * 3600
 
@@ -186,6 +201,49 @@ def list_cancellations(
 def list_cancel_reasons() -> Response[str]:
     api.seller()
     return http_api.json_response(200, reasons_json())
+
+
+@app.get(
+    "/stockouts/<stockout_id>",
+    summary="A stock-out and how far it has got",
+    responses=documented_responses({200: ("The stock-out", StockoutOut)}, (404,)),
+)
+def get_stockout(
+    stockout_id: Annotated[str, Path(description=STOCKOUT_ID_IN_PATH)],
+) -> Response[str]:
+    stockout = stockouts.get(stockout_store, api.seller(), http_api.stockout_id(stockout_id))
+    return http_api.json_response(200, stockout_json(stockout))
+
+
+@app.get(
+    "/stockouts/<stockout_id>/orders",
+    summary="A stock-out's orders, in allocation order, with what became of each",
+    responses=documented_responses(
+        {200: ("A page of its orders", StockoutOrdersPageOut)}, (404, 414)
+    ),
+)
+def list_stockout_orders(
+    stockout_id: Annotated[str, Path(description=STOCKOUT_ID_IN_PATH)],
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = MAX_PAGE_SIZE,
+    page_token: PageToken = "",
+) -> Response[str]:
+    seller_id = api.seller()
+    stockout = stockouts.get(stockout_store, seller_id, http_api.stockout_id(stockout_id))
+    filters = stockout_order_filters(stockout.stockout_id)
+    page_tokens = _page_tokens()
+    position = page_tokens.position(page_token, seller_id, filters) if page_token else None
+    entries, next_position = stockout_store.orders_page(
+        stockout, page_size, int(position) if position is not None else None
+    )
+    next_token = (
+        page_tokens.issue(seller_id, filters, str(next_position))
+        if next_position is not None
+        else None
+    )
+    return http_api.json_response(
+        200,
+        {"orders": [stockout_order_json(e) for e in entries], "next_page_token": next_token},
+    )
 
 
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:

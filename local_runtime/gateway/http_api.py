@@ -123,7 +123,13 @@ class RouteTable:
         return None
 
     def allowed_methods(self, raw_path: str) -> list[str]:
-        return sorted({route.method for route, pattern in self._routes if pattern.match(raw_path)})
+        """The methods of the path's own resource: the most specific paths that match it
+        (``/stockouts/preview``'s, not ``/stockouts/{stockout_id}``'s too)."""
+        matching = [route for route, pattern in self._routes if pattern.match(raw_path)]
+        if not matching:
+            return []
+        best = max(_specificity(route) for route in matching)
+        return sorted({route.method for route in matching if _specificity(route) == best})
 
 
 # --- The event -----------------------------------------------------------------------------

@@ -564,3 +564,64 @@ def test_no_request_leaves_the_page_origin(
     assert f"/orders/{order_id}/cancellations" in paths
     elsewhere = [url for url in urls if not url.startswith(f"{stack.base_url}/")]
     assert not elsewhere, f"requests to other origins: {elsewhere}"
+
+
+# 12 -----------------------------------------------------------------------------------
+
+
+def test_a_stockout_from_the_console_keeps_the_oldest_orders_and_cancels_the_rest(
+    console: Console, new_seller: SellerFactory, screenshot: Screenshot
+) -> None:
+    seller = new_seller("seller-vega")
+    orders = [f"ORD-31{n:02d}" for n in range(4)]
+    for minute, order_id in enumerate(orders):
+        seller.put_order(
+            order_body(
+                seller,
+                order_id,
+                [line("L1", quantity=2), towel("L2")],
+                created_at=f"2026-11-20T10:{minute:02d}:00Z",
+            )
+        )
+    expected = seller.api.call(
+        "POST",
+        "/stockouts/preview",
+        token=seller.token,
+        body={"sku_id": "MUG-BLU", "units_on_hand": 3},
+    ).body
+
+    console.open().choose_seller(seller.seller_id)
+    region = console.page.get_by_role("region", name="Stock-out")
+    region.get_by_role("combobox", name="SKU").select_option("MUG-BLU")
+    region.get_by_role("spinbutton", name="Units on hand").fill("3")
+    start = region.get_by_role("button", name="Cancel the rest")
+    expect(start).to_be_disabled()
+    region.get_by_role("button", name="Preview stock-out").click()
+
+    expect(region).to_contain_text(f"{expected['orders_to_cancel']} orders")
+    expect(region).to_contain_text(f"{expected['units_to_cancel']} units")
+    expect(start).to_be_enabled()
+    screenshot(console.page, "10-stockout-preview")
+    start.click()
+
+    progress = region.get_by_role("progressbar", name="Stock-out progress")
+    expect(progress).to_be_visible()
+    expect(progress).to_have_attribute("aria-valuenow", "3", timeout=30_000)
+    expect(progress).to_have_attribute("aria-valuemax", "3")
+    expect(console.status).to_contain_text("3 orders cancelled", timeout=30_000)
+    expect(console.status).to_contain_text("0 skipped")
+    screenshot(console.page, "11-stockout-done")
+
+    left = [
+        sum(
+            x["quantity"] - x["cancelled_quantity"]
+            for x in seller.order(o)["lines"]
+            if x["line_id"] == "L1"
+        )
+        for o in orders
+    ]
+    assert left == [2, 1, 0, 0]
+    for order_id in orders[1:]:
+        (cancellation,) = seller.cancellations(order_id)
+        assert cancellation["reason"] == "OUT_OF_STOCK"
+    expect(console.card_line(orders[3], "L1")).to_contain_text("2 cancelled")

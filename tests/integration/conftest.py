@@ -228,13 +228,14 @@ def line(
     tax: str = "2.04",
     product_name: str = "Mug",
     sku_name: str = "Blue",
+    sku_id: str | None = None,
 ) -> dict[str, Any]:
     """An ``OrderInput`` line; by default API.md's Mug (3 x 10.00, discounts 3.00 and 1.50,
-    tax 2.04)."""
+    tax 2.04), its SKU ``SKU-<line_id>``."""
     return {
         "line_id": line_id,
         "product_id": product_id,
-        "sku_id": f"SKU-{line_id}",
+        "sku_id": sku_id or f"SKU-{line_id}",
         "product_name": product_name,
         "sku_name": sku_name,
         "quantity": quantity,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -209,15 +210,20 @@ class Tenants:
     put_order_id: str
     idempotency_key: str
     markers: Mapping[str, str]
+    # The victim's stock-out of its secret SKU, started with the same idempotency key.
+    stockout_id: str
 
     def victims_state(self) -> tuple[Any, ...]:
         cancellations = [
             without_notification(c) for c in self.victim.cancellation_list(self.order_id)
         ]
+        stockout = self.victim.api.get(f"/stockouts/{self.stockout_id}", token=self.victim.token)
         return (
             self.victim.order(self.order_id),
             cancellations,
             self.victim.order(self.put_order_id),
+            stockout.status,
+            stockout.json().get("stockout_id"),
         )
 
 
@@ -239,7 +245,7 @@ class Route:
         order_id = tenants.put_order_id if self.method == "PUT" else tenants.order_id
         return actor.api.request(
             self.method,
-            self.path.format(order_id=order_id, package_id="PK1"),
+            self.path.format(order_id=order_id, package_id="PK1", stockout_id=tenants.stockout_id),
             token=token,
             json_body=self.body(actor.seller_id, order_id) if self.body else None,
             headers=[("Idempotency-Key", tenants.idempotency_key)],
@@ -252,6 +258,11 @@ def _cancellation(_seller_id: str, _order_id: str) -> dict[str, Any]:
 
 def _order(seller_id: str, order_id: str) -> dict[str, Any]:
     return order_input(order_id, seller_id)
+
+
+def _stockout(_seller_id: str, order_id: str) -> dict[str, Any]:
+    """The victim's secret SKU (named after its order's tag)."""
+    return {"sku_id": f"SKU-SECRET-{order_id.removeprefix('ORD-')}", "units_on_hand": 0}
 
 
 def _report(_seller_id: str, _order_id: str) -> dict[str, Any]:
@@ -272,6 +283,10 @@ ROUTES = {
         Route("POST", "/orders/{order_id}/packages/{package_id}/ship", "orders.write"),
         Route("PUT", "/orders/{order_id}", "orders.admin", _order),
         Route("POST", "/orders/{order_id}/packages/{package_id}/status", "orders.admin", _report),
+        Route("POST", "/stockouts/preview", "orders.write", _stockout),
+        Route("POST", "/stockouts", "orders.write", _stockout),
+        Route("GET", "/stockouts/{stockout_id}", "orders.read"),
+        Route("GET", "/stockouts/{stockout_id}/orders", "orders.read"),
     )
 }
 
@@ -310,12 +325,30 @@ def tenants(local_stack: LocalStack) -> Tenants:
     key = new_idempotency_key()
     # The same key and body from the intruder, on the same order id, must not replay this.
     victim.cancelled(order_id, items_request(("L1", 1)), key=key)
+    started = victim.api.post(
+        "/stockouts",
+        token=victim.token,
+        json_body=_stockout(victim.seller_id, order_id) | {"units_on_hand": 100},
+        headers=[("Idempotency-Key", key)],
+    )
+    # Nothing beyond 100 units on hand: refused, so the victim's orders stay as they are.
+    assert_problem(started, 409, "NOTHING_TO_CANCEL")
+    started = victim.api.post(
+        "/stockouts",
+        token=victim.token,
+        json_body=_stockout(victim.seller_id, order_id) | {"units_on_hand": 2},
+        headers=[("Idempotency-Key", key)],
+    )
+    assert started.status == 202, started.body[:300]
+    stockout_id = started.json()["stockout_id"]
+    _wait_until_completed(victim, stockout_id)
     return Tenants(
         victim=victim,
         intruder=intruder,
         order_id=order_id,
         put_order_id=put_order_id,
         idempotency_key=key,
+        stockout_id=stockout_id,
         markers={
             "seller id": victim.seller_id,
             "product id": f"P-SECRET-{tag}",
@@ -327,10 +360,25 @@ def tenants(local_stack: LocalStack) -> Tenants:
     )
 
 
-def _assert_nothing_of_the_victims(response: ApiResponse, tenants: Tenants) -> None:
+def _wait_until_completed(seller: SellerClient, stockout_id: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = seller.api.get(f"/stockouts/{stockout_id}", token=seller.token).json()
+        if found["status"] == "COMPLETED":
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"stock-out {stockout_id} did not complete")
+
+
+def _assert_nothing_of_the_victims(
+    response: ApiResponse, tenants: Tenants, sent: frozenset[str] = frozenset()
+) -> None:
+    """No marker of the victim's in the answer, but those the request itself sent."""
     assert response.status < 500, response.body[:300]
     text = response.body.decode("utf-8", "replace")
-    leaked = [name for name, marker in tenants.markers.items() if marker in text]
+    leaked = [
+        name for name, marker in tenants.markers.items() if marker in text and name not in sent
+    ]
     assert not leaked, (leaked, text[:500])
 
 
@@ -377,7 +425,9 @@ def test_another_seller_gets_404_or_a_fresh_result_of_its_own_on_every_route(
 
     response = route.call(tenants, tenants.intruder, token)
 
-    _assert_nothing_of_the_victims(response, tenants)
+    # A stock-out request names the SKU, which its answer repeats.
+    sent = frozenset({"sku id"}) if route.body is _stockout else frozenset()
+    _assert_nothing_of_the_victims(response, tenants, sent)
     if route_key == "PUT /orders/{order_id}":
         # The same order id in the intruder's own account: a new order of its own.
         assert response.status in (200, 201), response.body[:300]
@@ -391,6 +441,14 @@ def test_another_seller_gets_404_or_a_fresh_result_of_its_own_on_every_route(
         assert {p["product_id"] for p in response.json()["products"]} <= {"P-MUG"}
     elif route_key == "GET /cancel-reasons":
         assert (response.status, response.json()) == (200, reasons.json())
+    elif route_key == "POST /stockouts/preview":
+        assert response.status == 200, response.body[:300]
+        assert response.json()["orders_matched"] == 0
+    elif route_key == "POST /stockouts":
+        # The victim's key, its body: no replay of the victim's stock-out.
+        assert_problem(response, 409, "NOTHING_TO_CANCEL")
+    elif "{stockout_id}" in route.path:
+        assert_problem(response, 404, "STOCKOUT_NOT_FOUND")
     else:
         assert "{order_id}" in route.path
         assert_problem(response, 404, "ORDER_NOT_FOUND")

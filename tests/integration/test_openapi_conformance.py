@@ -79,6 +79,16 @@ def _seeded_orders(seller_id: str) -> list[dict[str, Any]]:
 
 
 REPORTED_ORDERS = ("CONF-REPORTED-0", "CONF-REPORTED-1")
+# The SKU stock-out cases name, in orders of their own (the stock-outs cancel its units).
+STOCKOUT_SKU = "SKU-CONF-STOCKOUT"
+STOCKOUT_ORDERS = ("CONF-STOCKOUT-0", "CONF-STOCKOUT-1")
+
+
+def _stockout_orders(seller_id: str) -> list[dict[str, Any]]:
+    return [
+        order_input(order_id, seller_id, lines=[line("L1", quantity=50, sku_id=STOCKOUT_SKU)])
+        for order_id in STOCKOUT_ORDERS
+    ]
 
 
 SEEDED_PACKAGES = {
@@ -104,10 +114,24 @@ def target(local_stack: LocalStack) -> Iterator[Target]:
     seller_id = f"seller-conformance-{uuid.uuid4().hex[:8]}"
     token = local_stack.mint_token(seller_id, list(SCOPES))
     api = ApiClient(local_stack.base_url)
-    for body in _seeded_orders(seller_id):
+    for body in [*_seeded_orders(seller_id), *_stockout_orders(seller_id)]:
         response = api.put(f"/orders/{body['order_id']}", token=token, json_body=body)
         assert response.status == 201, response.body[:500]
+    # A stock-out for the stock-out routes to name; it keeps all but one unit, so that the
+    # cases' own stock-outs still find units to cancel.
+    started = api.post(
+        "/stockouts",
+        token=token,
+        json_body={"sku_id": STOCKOUT_SKU, "units_on_hand": 99},
+        headers=[("Idempotency-Key", f"conformance-{seller_id}")],
+    )
+    assert started.status == 202, started.body[:500]
+    STOCKOUTS.append(started.json()["stockout_id"])
     yield Target(local_stack.base_url, seller_id, token)
+
+
+# The stock-out the fixture started, which stock-out paths name.
+STOCKOUTS: list[str] = []
 
 
 def _config() -> schemathesis.Config:
@@ -167,6 +191,11 @@ def flatmap_path_parameters(
     generated = path_parameters or {}
     if context.operation is None or context.operation.method.upper() == "PUT":
         return st.just(path_parameters)
+    if "stockout_id" in generated:
+        named = st.sampled_from(STOCKOUTS).map(
+            lambda stockout_id: {**generated, "stockout_id": stockout_id}
+        )
+        return st.one_of(st.just(path_parameters), named, named)
     if "order_id" not in generated:
         return st.just(path_parameters)
 
@@ -196,6 +225,9 @@ def map_case(context: HookContext, case: Case) -> Case:
         case.body, "CancellationRequestIn"
     ):
         _name_seeded_lines(case)
+    if case.path.startswith("/stockouts") and _conforms(case.body, "StockoutRequestIn"):
+        # A generated SKU rarely names one: most valid cases name the seeded one.
+        case.body = {**case.body, "sku_id": STOCKOUT_SKU}
     return case
 
 
@@ -283,6 +315,7 @@ def _hundredths(amount: str) -> int:
 _LISTINGS = {
     "GET /orders": ("/orders", ("status", "product_id")),
     "GET /products": ("/products", ()),
+    "GET /stockouts/{stockout_id}/orders": ("/stockouts/{stockout_id}/orders", ()),
 }
 
 
@@ -298,6 +331,11 @@ def _with_a_real_page_token(case: Case, target: Target) -> None:
     if component is None or component.mode != GenerationMode.POSITIVE:
         return
     path, filter_names = listing
+    stockout_id = (case.path_parameters or {}).get("stockout_id")
+    if stockout_id is not None:
+        if stockout_id not in STOCKOUTS:
+            return  # no such stock-out: 404 before the token is looked at
+        path = path.format(stockout_id=stockout_id)
     filters = {name: value for name, value in query.items() if name in filter_names}
     first = requests.get(
         f"{target.base_url}{path}",

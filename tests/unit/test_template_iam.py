@@ -177,6 +177,55 @@ PUBLISH = {
     ),
     **OWN_ROLE_BASICS,
 }
+QUEUE_READ = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
+    "sqs:ChangeMessageVisibility",
+)
+STOCKOUTS = {
+    ("dynamodb:GetItem", TABLE): (
+        "a start's key and the SKU's lock, and the stock-out a replayed start returns"
+    ),
+    ("dynamodb:BatchGetItem", TABLE): "the SKU's orders, by key, for the preview",
+    ("dynamodb:Query", TABLE): "the catalogue's partition: the products that name the SKU",
+    ("dynamodb:Query", index("by_product")): "the SKU's orders awaiting shipment, oldest first",
+    ("dynamodb:PutItem", TABLE): "the start's transaction: the stock-out, its key, the lock",
+    ("sqs:SendMessage", queue("StockoutPlanQueue")): "the new stock-out's first planning step",
+}
+STOCKOUT_PLANNER = {
+    **{
+        (action, queue("StockoutPlanQueue")): "its event source mapping reads its queue"
+        for action in QUEUE_READ
+    },
+    ("sqs:SendMessage", queue("StockoutPlanQueue")): "the next planning step",
+    ("sqs:SendMessage", queue("StockoutWorkQueue")): "each segment it commits, to the workers",
+    ("dynamodb:GetItem", TABLE): "the stock-out and its cursor",
+    ("dynamodb:BatchGetItem", TABLE): "the SKU's orders, by key",
+    ("dynamodb:Query", TABLE): "the catalogue's partition: the products that name the SKU",
+    ("dynamodb:Query", index("by_product")): "the SKU's orders awaiting shipment, oldest first",
+    ("dynamodb:PutItem", TABLE): "a segment's planned orders, in its transaction",
+    ("dynamodb:UpdateItem", TABLE): "the cursor and counters; completing the stock-out",
+    ("dynamodb:DeleteItem", TABLE): "the SKU's lock, released when the stock-out completes",
+    **OWN_ROLE_BASICS,
+}
+STOCKOUT_WORKER = {
+    **{
+        (action, queue("StockoutWorkQueue")): "its event source mapping reads its queue"
+        for action in QUEUE_READ
+    },
+    ("dynamodb:GetItem", TABLE): "the stock-out, and each order when its turn comes",
+    ("dynamodb:Query", TABLE): "a segment's planned orders (a key range of its partition)",
+    ("dynamodb:PutItem", TABLE): (
+        "a cancellation's Puts: the cancellation, and the product entries when the order's "
+        "status changes"
+    ),
+    ("dynamodb:UpdateItem", TABLE): (
+        "the order at its version, the order's outcome, the stock-out's counters; completing"
+    ),
+    ("dynamodb:DeleteItem", TABLE): "the SKU's lock, released when the stock-out completes",
+    **OWN_ROLE_BASICS,
+}
 RECONCILE = {
     ("dynamodb:GetItem", TABLE): "its checkpoint, and the order of an email it resends",
     ("dynamodb:UpdateItem", TABLE): "claims and records the emails it resends; the checkpoint",
@@ -192,6 +241,9 @@ NEEDS: dict[str, dict[tuple[str, Kind], str]] = {
     "NotifyFunction": NOTIFY,
     "PublishFunction": PUBLISH,
     "ReconcileFunction": RECONCILE,
+    "StockoutsFunction": STOCKOUTS,
+    "StockoutPlannerFunction": STOCKOUT_PLANNER,
+    "StockoutWorkerFunction": STOCKOUT_WORKER,
     # Claims from the Cognito event alone: no AWS call.
     "TokenClaimsFunction": {},
 }

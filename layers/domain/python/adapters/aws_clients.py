@@ -13,6 +13,7 @@ _DYNAMODB = Config(
 _SES = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=2, read_timeout=10)
 # A PutEvents call throttled or unanswered is retried here; refused entries, by the publisher.
 _EVENTS = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+_SQS = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
 _SECRETS = Config(
     retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=3
 )
@@ -28,6 +29,10 @@ def ses_client() -> Any:
 
 def events_client() -> Any:
     return boto3.client("events", config=_EVENTS)
+
+
+def sqs_client() -> Any:
+    return boto3.client("sqs", config=_SQS)
 
 
 def secrets_provider() -> SecretsProvider:

@@ -326,14 +326,6 @@ class DynamoDBOrderRepository:
             "expires_at": int(idempotency.expires_at.timestamp()),
         }
         actions: list[dict[str, Any]] = [
-            {"Update": self._update_order_if_version(before, after)},
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_attributes(_cancellation_item(cancellation, after)),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
             {
                 "Put": {
                     "TableName": self._table,
@@ -343,13 +335,12 @@ class DynamoDBOrderRepository:
                     "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                 }
             },
+            *self._cancellation_actions(before, after, cancellation),
         ]
-        if before.status is not after.status:
-            actions.extend(self._put_product_entries(after))
         reasons = self._transact(actions)
         if reasons is None:
             return
-        idempotency_reason = reasons[2]
+        idempotency_reason = reasons[0]
         if idempotency_reason.get("Code") == "ConditionalCheckFailed":
             item = idempotency_reason.get("Item")
             stored = (
@@ -361,6 +352,25 @@ class DynamoDBOrderRepository:
             if record is not None:
                 raise IdempotencyKeyTaken(record)
         raise VersionConflict(before.order_id)
+
+    def _cancellation_actions(
+        self, before: Order, after: Order, cancellation: Cancellation
+    ) -> list[dict[str, Any]]:
+        """A cancellation's own writes, whoever makes it: the order at its version, the
+        cancellation, and the product entries when the order's status changes."""
+        actions: list[dict[str, Any]] = [
+            {"Update": self._update_order_if_version(before, after)},
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_attributes(_cancellation_item(cancellation, after)),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        if before.status is not after.status:
+            actions.extend(self._put_product_entries(after))
+        return actions
 
     def save_order_change(self, before: Order, after: Order) -> None:
         update = self._update_order_if_version(before, after)

@@ -31,6 +31,7 @@ from domain.errors import (
     IdempotencyKeyReused,
     InvalidPageToken,
     ItemNotCancellable,
+    NothingToCancel,
     OrderExists,
     OrderNotCancellable,
     OrderNotFound,
@@ -42,6 +43,8 @@ from domain.errors import (
     QuantityExceedsCancellable,
     ReasonNotAllowedForItems,
     RequestInvalid,
+    StockoutInProgress,
+    StockoutNotFound,
     Unauthorized,
     UnknownLine,
     UnknownPackage,
@@ -62,6 +65,7 @@ STATUS_BY_ERROR: Mapping[type[DomainError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     OrderNotFound: 404,
+    StockoutNotFound: 404,
     OrderNotCancellable: 409,
     PackageNotCancellable: 409,
     ItemNotCancellable: 409,
@@ -70,6 +74,8 @@ STATUS_BY_ERROR: Mapping[type[DomainError], int] = {
     PackageCancelled: 409,
     IdempotencyKeyReused: 409,
     OrderExists: 409,
+    StockoutInProgress: 409,
+    NothingToCancel: 409,
     OrderVersionMismatch: 412,
     PayloadTooLarge: 413,
     ReasonNotAllowedForItems: 422,
@@ -161,7 +167,7 @@ def install_error_handlers(
         if error.errors() and all(_is_missing_idempotency_key(e) for e in error.errors()):
             return rejected(
                 IdempotencyKeyRequired(
-                    "submitting a cancellation needs an Idempotency-Key header",
+                    "this request needs an Idempotency-Key header",
                     (FieldError("Idempotency-Key", "required"),),
                 )
             )
@@ -403,11 +409,18 @@ def order_id(value: str) -> str:
     return value
 
 
+def stockout_id(value: str) -> str:
+    """A stock-out id from the path; one that no stock-out could have is not found."""
+    if not is_identifier(value):
+        raise StockoutNotFound(f"stock-out {value[:64]} not found")
+    return value
+
+
 def idempotency_key(app: APIGatewayHttpResolver) -> str:
     value = (header(app, "Idempotency-Key") or "").strip(_OPTIONAL_WHITESPACE)
     if value == "":
         raise IdempotencyKeyRequired(
-            "submitting a cancellation needs an Idempotency-Key header",
+            "this request needs an Idempotency-Key header",
             (FieldError("Idempotency-Key", "required"),),
         )
     if not _IDEMPOTENCY_KEY.fullmatch(value):

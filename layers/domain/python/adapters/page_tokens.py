@@ -27,6 +27,11 @@ def order_filters(status: OrderStatus, product_ids: Sequence[str]) -> tuple[str,
 PRODUCT_FILTERS = ("products",)
 
 
+def stockout_order_filters(stockout_id: str) -> tuple[str, ...]:
+    """What a GET /stockouts/{stockout_id}/orders page token is bound to."""
+    return ("stockout-orders", stockout_id)
+
+
 def _filters_digest(filters: Sequence[str]) -> str:
     canonical = json.dumps(list(filters), separators=(",", ":"))
     return hashlib.sha256(canonical.encode()).hexdigest()[:32]

@@ -101,6 +101,30 @@ class CancelSettings(SellerApiSettings):
 
 
 @dataclass(frozen=True)
+class StockoutApiSettings(CancelSettings):
+    # Where a new stock-out asks for its first planning step.
+    plan_queue_url: str
+
+    @classmethod
+    def _read(cls, env: _Environment) -> dict[str, Any]:
+        return {**super()._read(env), "plan_queue_url": env.text("PLAN_QUEUE_URL")}
+
+
+@dataclass(frozen=True)
+class StockoutPlannerSettings(TableSettings):
+    plan_queue_url: str
+    work_queue_url: str
+
+    @classmethod
+    def _read(cls, env: _Environment) -> dict[str, Any]:
+        return {
+            **super()._read(env),
+            "plan_queue_url": env.text("PLAN_QUEUE_URL"),
+            "work_queue_url": env.text("WORK_QUEUE_URL"),
+        }
+
+
+@dataclass(frozen=True)
 class EmailSettings(TableSettings):
     sender: str
     marketplace_name: str

@@ -11,9 +11,15 @@ address its own items:
 | idempotency key | SELLER#<s>#IDEMPOTENCY#<key>    | IDEMPOTENCY                |
 | catalogue entry | SELLER#<s>#PRODUCTS             | PRODUCT#<product_id>       |
 | reconciler      | RECONCILER                      | CHECKPOINT                 |
+| stock-out       | SELLER#<s>#STOCKOUT#<id>        | STOCKOUT                   |
+| its orders      | SELLER#<s>#STOCKOUT#<id>        | ORDER#<position>           |
+| a SKU's lock    | SELLER#<s>#STOCKOUT_SKU#<sku>   | LOCK                       |
+| a start's key   | SELLER#<s>#STOCKOUT_KEY#<key>   | IDEMPOTENCY                |
 
 ``<version>`` is the order version the cancellation produced, ten digits, so that an
-order's cancellations sort oldest first whatever the clocks. Times are
+order's cancellations sort oldest first whatever the clocks. ``<position>`` is an order's
+place in a stock-out's allocation, eight digits, so that they sort in that order and a
+segment of them is one key range. Times are
 ``records.sortable_time`` (fixed-width UTC ISO 8601, sorts as text).
 
 Indexes, each with its hash and range key attributes and what they hold:
@@ -154,6 +160,35 @@ def pending_sk(cancellation: Cancellation) -> str:
 def pending_since(position: str) -> datetime:
     """When the cancellation of a ``pending_sk`` was created: the inverse of ``pending_sk``."""
     return datetime.fromisoformat(position.split("#", maxsplit=1)[0])
+
+
+STOCKOUT_SK = "STOCKOUT"
+STOCKOUT_ORDER_PREFIX = "ORDER#"
+LOCK_SK = "LOCK"
+
+
+def stockout_pk(seller_id: str, stockout_id: str) -> str:
+    return f"SELLER#{seller_id}#STOCKOUT#{stockout_id}"
+
+
+def stockout_key(seller_id: str, stockout_id: str) -> dict[str, str]:
+    return {"pk": stockout_pk(seller_id, stockout_id), "sk": STOCKOUT_SK}
+
+
+def stockout_order_sk(position: int) -> str:
+    return f"{STOCKOUT_ORDER_PREFIX}{position:08d}"
+
+
+def position_of_stockout_order_sk(sort_key: str) -> int:
+    return int(sort_key.removeprefix(STOCKOUT_ORDER_PREFIX))
+
+
+def sku_lock_key(seller_id: str, sku_id: str) -> dict[str, str]:
+    return {"pk": f"SELLER#{seller_id}#STOCKOUT_SKU#{sku_id}", "sk": LOCK_SK}
+
+
+def stockout_idempotency_key(seller_id: str, key: str) -> dict[str, str]:
+    return {"pk": f"SELLER#{seller_id}#STOCKOUT_KEY#{key}", "sk": IDEMPOTENCY_SK}
 
 
 def product_sort(product: Product) -> str:

@@ -65,6 +65,11 @@ class OrderNotFound(DomainError):
     title = "Order not found"
 
 
+class StockoutNotFound(DomainError):
+    code = "STOCKOUT_NOT_FOUND"
+    title = "Stock-out not found"
+
+
 # 409
 class OrderNotCancellable(DomainError):
     code = "ORDER_NOT_CANCELLABLE"
@@ -104,6 +109,16 @@ class IdempotencyKeyReused(DomainError):
 class OrderExists(DomainError):
     code = "ORDER_EXISTS"
     title = "A different order with this id exists"
+
+
+class StockoutInProgress(DomainError):
+    code = "STOCKOUT_IN_PROGRESS"
+    title = "A stock-out of this SKU is still running"
+
+
+class NothingToCancel(DomainError):
+    code = "NOTHING_TO_CANCEL"
+    title = "Nothing to cancel"
 
 
 # 412
