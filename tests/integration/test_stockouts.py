@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from local_runtime.functions.runtime import InterceptedCall
 from local_runtime.stack import LocalStack
 from tests.integration.conftest import (
     ApiResponse,
@@ -372,3 +373,79 @@ def _wait_for(
         if until(found) or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
+
+
+def test_a_stockout_raced_by_manual_cancellations_and_status_reports_never_over_cancels(
+    local_stack: LocalStack, seller: SellerClient, unique_id: IdFactory
+) -> None:
+    orders = [
+        placed(seller, unique_id, m, lines=[mug_line(quantity=3), towel_line()]) for m in range(8)
+    ]
+    plan = {o["order_id"]: o["lines"][0] for o in preview(seller, units_on_hand=4).json()["orders"]}
+
+    def race(index: int) -> ApiResponse:
+        if index == 0:
+            return start(seller, units_on_hand=4)
+        order_id = orders[index % len(orders)]
+        if index % 2:
+            return seller.cancel(order_id, items_request(("L1", 1)))
+        return seller.report_status(order_id, "PK1", "AWAITING_COLLECTION")
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(race, range(12)))
+    started, others = answers[0], answers[1:]
+    assert started.status == 202, started.body
+    done = completed(seller, started.json()["stockout_id"])
+    assert all(a.status in (200, 201, 409, 503) for a in others), [a.status for a in others]
+
+    outcomes = {o["order_id"]: o for o in stockout_orders(seller, done["stockout_id"])}
+    assert done["orders_cancelled"] + done["orders_skipped"] == done["orders_planned"]
+    assert done["units_cancelled"] == sum(o["cancelled_quantity"] for o in outcomes.values())
+    for order_id in orders:
+        order = seller.order(order_id)
+        (mugs,) = [x for x in order["lines"] if x["line_id"] == "L1"]
+        assert 0 <= mugs["cancelled_quantity"] <= mugs["quantity"]
+        by_stockout = outcomes.get(order_id, {}).get("cancelled_quantity", 0)
+        planned = plan.get(order_id)
+        if planned is None:
+            assert by_stockout == 0, order_id  # an order that keeps all is never touched
+            continue
+        # Never more than planned, and never into the units planned to be kept: replayed
+        # oldest first, the order's cancellations leave the kept units after the stock-out's.
+        assert by_stockout <= planned["cancel_quantity"], order_id
+        remaining = mugs["quantity"]
+        found = 0
+        for cancellation in seller.cancellation_list(order_id):
+            units = sum(i["quantity"] for i in cancellation["items"] if i["line_id"] == "L1")
+            if cancellation["cancellation_id"] == outcomes.get(order_id, {}).get("cancellation_id"):
+                found += 1
+                assert units == by_stockout
+                assert remaining - units >= planned["keep_quantity"], order_id
+            remaining -= units
+        assert found == (1 if by_stockout else 0), order_id
+
+
+def test_a_worker_that_dies_mid_segment_is_retried_and_cancels_each_order_once(
+    local_stack: LocalStack, seller: SellerClient, unique_id: IdFactory
+) -> None:
+    orders = [placed(seller, unique_id, m) for m in range(4)]
+    crashes: list[str] = []
+
+    def die_after_the_second(call: InterceptedCall) -> BaseException | None:
+        if call.function_id != WORKER or crashes:
+            return None
+        done_so_far = [c for c in orders if seller.cancellation_list(c)]
+        if len(done_so_far) < 2:
+            return None
+        crashes.append("crashed")
+        # The instance's process ends here, as a Lambda instance that dies mid-batch.
+        return SystemExit(1)
+
+    with local_stack.functions.intercept("dynamodb.GetItem", after=die_after_the_second):
+        started = start(seller).json()
+        done = completed(seller, started["stockout_id"], timeout=90)
+
+    assert crashes == ["crashed"]
+    assert (done["orders_cancelled"], done["units_cancelled"]) == (4, 8)
+    for order_id in orders:
+        assert len(seller.cancellation_list(order_id)) == 1

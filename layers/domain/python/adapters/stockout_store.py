@@ -12,6 +12,7 @@ the same way.
 from __future__ import annotations
 
 import heapq
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -74,12 +75,32 @@ def _refund_parts(refund: Refund) -> dict[str, int]:
     }
 
 
+# How long an instance trusts the products it found naming a SKU: a planning step reads
+# the catalogue once for its pages rather than once a page, and a product the catalogue
+# learns later is seen seconds after.
+PRODUCTS_OF_SKU_SECONDS = 5.0
+
+
 class DynamoDBStockoutStore(DynamoDBOrderRepository):
     """The orders' repository, with the stock-outs' items beside the orders."""
+
+    def __init__(self, client: Any, table_name: str) -> None:
+        super().__init__(client, table_name)
+        self._products_of_sku: dict[tuple[str, str], tuple[float, list[str]]] = {}
 
     # -- the SKU's orders ------------------------------------------------------------
     def products_with_sku(self, seller_id: str, sku_id: str) -> list[str]:
         """The catalogue's products that name the SKU (a SKU may be named by several)."""
+        key = (seller_id, sku_id)
+        known = self._products_of_sku.get(key)
+        now = time.monotonic()
+        if known is not None and now - known[0] < PRODUCTS_OF_SKU_SECONDS:
+            return known[1]
+        found = self._read_products_with_sku(seller_id, sku_id)
+        self._products_of_sku[key] = (now, found)
+        return found
+
+    def _read_products_with_sku(self, seller_id: str, sku_id: str) -> list[str]:
         return sorted(
             str(item["product_id"])
             for item in self._query_all(
