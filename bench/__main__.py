@@ -21,7 +21,7 @@ from local_runtime import PROJECT_ROOT
 # The bench reads the table's keys from the layer's table_keys module, their one home.
 sys.path.insert(0, str(PROJECT_ROOT / "layers" / "domain" / "python"))
 
-from bench import cold_start, report
+from bench import cold_start, report, stockout_figures
 from bench.api_figures import Figures
 from bench.instances import function_runtime
 from bench.workload import Api
@@ -66,7 +66,7 @@ def arguments() -> argparse.Namespace:
         "--only",
         default="",
         help="comma-separated steps to run (imports, ingestion, listing, calls, submit, "
-        "contention, emails); results.json is written only by a full run",
+        "contention, emails, stockout); results.json is written only by a full run",
     )
     return parser.parse_args()
 
@@ -100,8 +100,15 @@ def main() -> int:
                 ("submit", "warm submit", figures.warm_submit),
                 ("contention", "contention", figures.contention),
                 ("emails", "buyer emails", figures.notify),
+                # Last: it cancels a unit of every order.
+                (
+                    "stockout",
+                    "stock-out",
+                    lambda: stockout_figures.stockout(stack, figures.api, options.orders),
+                ),
             ):
-                if only and name not in only and not (name == "ingestion" and "listing" in only):
+                needs_orders = name == "ingestion" and only & {"listing", "stockout"}
+                if only and name not in only and not needs_orders:
                     continue
                 print(f"{label} ...", flush=True)
                 figures_of_step = step()

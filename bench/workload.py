@@ -18,6 +18,9 @@ ADMIN_SCOPES = ("orders.read", "orders.write", "orders.admin")
 PRODUCTS = 37
 RARE_PRODUCT = "P-RARE"
 RARE_EVERY = 100  # one order in a hundred has the rare product
+# Every order has one unit of it too: the SKU the stock-out step sells out.
+STOCKOUT_PRODUCT = "P-STOCK"
+STOCKOUT_SKU = f"{STOCKOUT_PRODUCT}-S"
 
 
 @dataclass(frozen=True)
@@ -90,10 +93,12 @@ def product_of(number: int) -> str:
 def order_body(
     seller_id: str, number: int, quantity: int = 3, buyer_email: str = "bench@example.com"
 ) -> dict[str, Any]:
-    """Orders a minute apart; each has one of 37 products, one in a hundred the rare one too."""
+    """Orders a minute apart; each has one of 37 products, one in a hundred the rare one
+    too, and the stock-out's product last, one unit of it."""
     products = [product_of(number)]
     if number % RARE_EVERY == 0:
         products.append(RARE_PRODUCT)
+    products.append(STOCKOUT_PRODUCT)
     minutes = number
     return {
         "order_id": order_id(number),
@@ -113,7 +118,7 @@ def order_body(
                 "sku_id": f"{product}-S",
                 "product_name": f"Product {product}",
                 "sku_name": "Default",
-                "quantity": quantity,
+                "quantity": 1 if product == STOCKOUT_PRODUCT else quantity,
                 "unit_price": "12.50",
                 "seller_discount": "1.00",
                 "platform_discount": "0.50",

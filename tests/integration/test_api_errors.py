@@ -32,8 +32,14 @@ pytestmark = pytest.mark.integration
 
 MAX_BODY = 64 * 1024
 # Every route of the template, with a package of the test order where the path has one.
+# Every route of the template, with a package and a stock-out id in the path; the order
+# id is the test's.
 ROUTES = [
-    (route.method, route.path.replace("{package_id}", "PK1"), route.authorization_scopes[0])
+    (
+        route.method,
+        route.path.replace("{package_id}", "PK1").replace("{stockout_id}", "SO-1"),
+        route.authorization_scopes[0],
+    )
     for route in SamTemplate.load().routes
 ]
 ALL_SCOPES = {"orders.read", "orders.write", "orders.admin"}
