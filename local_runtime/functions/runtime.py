@@ -138,6 +138,8 @@ class Invocation:
     error: Mapping[str, Any] | None
     seconds: float
     calls: tuple[AwsCall, ...]
+    # The instance's peak resident memory so far, as Lambda's REPORT line gives it.
+    peak_rss_kb: int = 0
 
 
 @dataclass
@@ -272,13 +274,14 @@ class FunctionInstance:
             call = InterceptedCall(function_id, service, operation, params)
             self._connection.send(_verdict(rule(call) if rule else None, phase))
         self.last_used = time.monotonic()
-        kind, value, seconds, calls = message
+        kind, value, seconds, calls, peak_rss_kb = message
         return Invocation(
             function_id=function_id,
             instance=self.number,
             result=value if kind == "result" else None,
             error=value if kind == "error" else None,
             seconds=seconds,
+            peak_rss_kb=peak_rss_kb,
             calls=tuple(
                 AwsCall(function_id, service, operation, params, read, error)
                 for service, operation, params, read, error in calls

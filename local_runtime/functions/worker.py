@@ -193,7 +193,8 @@ def main() -> int:
             outcome = ("error", error_document(error))
         sys.stdout.flush()
         sys.stderr.flush()
-        connection.send((*outcome, time.perf_counter() - started, reporter.end()))
+        seconds = time.perf_counter() - started
+        connection.send((*outcome, seconds, reporter.end(), peak_rss_kb()))
 
 
 if __name__ == "__main__":
