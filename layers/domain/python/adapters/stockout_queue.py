@@ -13,6 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from domain.ports import StorageUnavailable
 from domain.stockouts import Stockout
 
 # SendMessageBatch takes ten messages.
@@ -49,7 +52,13 @@ class SqsStockoutQueue:
 
     def plan(self, stockout: Stockout, segment: int) -> None:
         message = StockoutMessage(stockout.seller_id, stockout.stockout_id, segment)
-        self._client.send_message(QueueUrl=self._plan, MessageBody=message.body())
+        try:
+            self._client.send_message(QueueUrl=self._plan, MessageBody=message.body())
+        except (ClientError, BotoCoreError) as error:
+            # A start answers 503: the same request again replays it and asks again.
+            raise StorageUnavailable(
+                f"the stock-out's planning was not asked for: {error}"
+            ) from error
 
     def run(self, stockout: Stockout, segments: Iterable[int]) -> None:
         if self._work is None:

@@ -23,7 +23,13 @@ from adapters.dynamodb_repository import (
     to_attributes,
     translated_errors,
 )
-from adapters.records import components_from_dict, order_from_dict, parse_time, sortable_time
+from adapters.records import (
+    order_from_dict,
+    parse_time,
+    refund_from_dict,
+    refund_to_dict,
+    sortable_time,
+)
 from adapters.table_keys import (
     BY_PRODUCT,
     INDEX_KEYS,
@@ -57,22 +63,15 @@ from domain.stockouts import (
 
 # Orders a page of the SKU's orders holds at most: one batch read.
 SKU_PAGE = 100
-_COMPONENTS = ("subtotal", "seller_discount", "platform_discount", "tax", "shipping_fee")
 
 
 def _refunded_name(currency: str, component: str) -> str:
+    """The stock-out's counter of one refund component in one currency."""
     return f"refunded_{currency}_{component}"
 
 
 def _refund_parts(refund: Refund) -> dict[str, int]:
-    c = refund.components
-    return {
-        "subtotal": c.subtotal,
-        "seller_discount": c.seller_discount,
-        "platform_discount": c.platform_discount,
-        "tax": c.tax,
-        "shipping_fee": refund.shipping_fee,
-    }
+    return {k: v for k, v in refund_to_dict(refund).items() if k != "currency"}
 
 
 # How long an instance trusts the products it found naming a SKU: a planning step reads
@@ -482,13 +481,13 @@ def _stockout_item(stockout: Stockout) -> dict[str, Any]:
 
 def _stockout_from_item(seller_id: str, item: Mapping[str, Any]) -> Stockout:
     currencies = sorted(item.get("refund_currencies") or ())
+    components = _refund_parts(Refund("XXX"))
     refunded = tuple(
-        Refund(
-            currency,
-            components_from_dict(
-                {name: item.get(_refunded_name(currency, name), 0) for name in _COMPONENTS}
-            ),
-            int(item.get(_refunded_name(currency, "shipping_fee"), 0)),
+        refund_from_dict(
+            {
+                "currency": currency,
+                **{name: item.get(_refunded_name(currency, name), 0) for name in components},
+            }
         )
         for currency in currencies
     )
