@@ -44,6 +44,10 @@ class FakeStockoutStore:
         self.locks: dict[tuple[str, str], str] = {}
         self.pending: dict[tuple[str, str], int] = {}
         self.completions = 0
+        # A concurrent start committed between this one's reads and its write: the reads
+        # miss it, the write is refused.
+        self.keys_hidden = False
+        self.locks_hidden = False
 
     # -- reads through "the index" --
     def sku_orders(self, seller_id: str, sku_id: str, after: str | None) -> SkuOrders:
@@ -66,10 +70,10 @@ class FakeStockoutStore:
         return SkuOrders(page, [position(o) for o in page], position(page[-1]) if more else None)
 
     def running(self, seller_id: str, sku_id: str) -> str | None:
-        return self.locks.get((seller_id, sku_id))
+        return None if self.locks_hidden else self.locks.get((seller_id, sku_id))
 
     def key(self, seller_id: str, key: str, now: datetime) -> StockoutKey | None:
-        return self.keys.get((seller_id, key))
+        return None if self.keys_hidden else self.keys.get((seller_id, key))
 
     def create(self, stockout: Stockout, key: str, fingerprint: str, expires_at: datetime) -> None:
         seller = stockout.seller_id
@@ -180,6 +184,8 @@ class FakeStockoutRepository(FakeRepository):
         super().__init__()
         self.store: FakeStockoutStore | None = None
 
+    conflicts_forever = False
+
     def save_stockout_cancellation(
         self,
         before: Order,
@@ -189,6 +195,8 @@ class FakeStockoutRepository(FakeRepository):
         now: datetime,
     ) -> None:
         assert self.store is not None
+        if self.conflicts_forever:
+            raise VersionConflict(before.order_id)
         self._check_version(before)
         self.store._decide(outcome.stockout, outcome.entry)
         self.writes += 1

@@ -18,6 +18,7 @@ from domain.errors import (
     StockoutNotFound,
 )
 from domain.model import Order
+from domain.ports import StorageUnavailable
 from domain.shipping import ship_package
 from domain.stockout import OrderOutcome, StockoutRequest, StockoutStatus
 from domain.stockouts import SEGMENT_ORDERS, Stockout
@@ -304,3 +305,63 @@ def test_the_preview_matches_what_the_stockout_then_does() -> None:
     assert (done.orders_cancelled, done.units_cancelled) == (149, 297)
     (refunded,) = done.refunded
     assert refunded == preview.allocator.refunds["USD"]
+
+
+def test_starts_at_once_with_one_key_make_one_stockout_and_the_other_replays_it() -> None:
+    world = World(orders=2)
+    first = world.start(StockoutRequest(SKU))
+    # The second request read neither key nor lock (the first had not committed yet),
+    # then its write met them.
+    world.store.keys_hidden = world.store.locks_hidden = True
+
+    again = world.start(StockoutRequest(SKU))
+
+    assert again.replayed and again.stockout.stockout_id == first.stockout.stockout_id
+
+
+def test_a_start_that_loses_the_sku_to_another_at_once_is_in_progress() -> None:
+    world = World(orders=2)
+    world.start(StockoutRequest(SKU))
+    world.store.locks_hidden = True
+
+    with pytest.raises(StockoutInProgress):
+        world.start(StockoutRequest(SKU), key="K2")
+
+
+def test_a_planning_step_asked_for_ahead_of_the_plan_does_nothing() -> None:
+    world = World(orders=3)
+    stockout = world.start(StockoutRequest(SKU)).stockout
+    world.queue.plans.clear()
+
+    world.plan(stockout, 5)
+
+    assert world.stored(stockout).cursor.segment == 0
+    assert world.queue.plans == world.queue.runs == []
+
+
+def test_an_order_gone_since_the_plan_is_skipped() -> None:
+    world = World(orders=2)
+    stockout = world.start(StockoutRequest(SKU)).stockout
+    world.plan(stockout, 0)
+    del world.repo.orders[("S1", "O00001")]
+
+    world.run(stockout, 0)
+
+    entries = {e.order_id: e for e in world.store.segment(stockout, 0)}
+    assert entries["O00001"].outcome is OrderOutcome.SKIPPED
+    assert entries["O00001"].detail == "the order is gone"
+    assert world.stored(stockout).status is StockoutStatus.COMPLETED
+
+
+def test_an_order_that_keeps_changing_is_left_for_the_segments_next_delivery() -> None:
+    world = World(orders=1)
+    stockout = world.start(StockoutRequest(SKU)).stockout
+    world.plan(stockout, 0)
+    world.repo.conflicts_forever = True
+
+    with pytest.raises(StorageUnavailable):
+        world.run(stockout, 0)
+
+    (entry,) = world.store.segment(stockout, 0)
+    assert entry.outcome is OrderOutcome.PENDING
+    assert world.stored(stockout).status is StockoutStatus.RUNNING

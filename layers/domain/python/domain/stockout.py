@@ -16,7 +16,7 @@ Two decisions, both here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -201,11 +201,3 @@ def decide(
     if not items:
         return Skip("; ".join(reasons) or "nothing left to cancel")
     return items_request(items, note)
-
-
-def sum_refunds(refunds: Iterable[Refund]) -> Mapping[str, Refund]:
-    total: dict[str, Refund] = {}
-    for refund in refunds:
-        before = total.get(refund.currency)
-        total[refund.currency] = refund if before is None else before + refund
-    return total
