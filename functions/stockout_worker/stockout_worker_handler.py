@@ -24,7 +24,6 @@ from adapters.stockout_queue import StockoutMessage
 from adapters.stockout_store import DynamoDBStockoutStore
 from domain import stockouts
 from domain.retry import FullJitterBackoff
-from domain.stockout import OrderOutcome
 
 settings = TableSettings.from_environment()
 logger = service_logger()
@@ -56,9 +55,6 @@ def _run(record: SQSRecord) -> None:
             "stockout_id": message.stockout_id,
             "segment": message.segment,
             "decided": len(decided),
-            "outcomes": sorted(
-                {entry.outcome.value for entry in decided} - {OrderOutcome.PENDING.value}
-            ),
         },
     )
 
